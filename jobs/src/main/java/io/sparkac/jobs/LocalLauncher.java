@@ -1,0 +1,40 @@
+package io.sparkac.jobs;
+
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs a job in local mode through Spark's own {@code SparkSubmit}, so local runs take the same
+ * path as cluster runs: {@code LocalLauncher [--master local[N]] <job> [args]}. The README's
+ * first command calls it through {@code jobs/sparkac}.
+ */
+public final class LocalLauncher {
+  private LocalLauncher() {}
+
+  public static void main(String[] args) throws URISyntaxException {
+    String master = System.getenv().getOrDefault("SPARKAC_MASTER", "local[2]");
+    int first = 0;
+    if (args.length >= 2 && args[0].equals("--master")) {
+      master = args[1];
+      first = 2;
+    }
+    Path appJar = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    List<String> submit = new ArrayList<>(List.of(
+        "--master", master,
+        "--class", Main.class.getName(),
+        "--name", "sparkac",
+        // Local runs: no UI, few shuffle partitions, loopback only.
+        "--conf", "spark.ui.enabled=false",
+        "--conf", "spark.ui.showConsoleProgress=false",
+        "--conf", "spark.sql.shuffle.partitions=2",
+        "--conf", "spark.driver.host=127.0.0.1",
+        "--conf", "spark.driver.bindAddress=127.0.0.1",
+        appJar.toString()));
+    for (int i = first; i < args.length; i++) {
+      submit.add(args[i]);
+    }
+    org.apache.spark.deploy.SparkSubmit.main(submit.toArray(String[]::new));
+  }
+}

@@ -1,0 +1,76 @@
+package io.sparkac.jobs;
+
+import io.sparkac.config.ConfigException;
+import java.util.Arrays;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The spark-submit entry point: {@code Main <job> <args>}, where job is one of the commands below.
+ * Parses arguments, builds the configuration and calls the library; holds no algorithm.
+ * Exit status: 0 on success, 2 on bad input (usage, configuration), 1 on a failed run.
+ */
+public final class Main {
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  static final String USAGE = String.join("\n",
+      "usage: <launcher> <job> [args]",
+      "jobs:",
+      "  train <config.conf> [--overwrite | --resume] [key=value ...]",
+      "      train from a HOCON config; key=value overrides any config key",
+      "  train --resume <run-dir>",
+      "      continue a run from its last committed round, with the config it was started with");
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    int status = run(args);
+    if (status != 0) {
+      System.exit(status);
+    }
+  }
+
+  /** Runs a job and returns the exit status (tests call this instead of {@link #main}). */
+  public static int run(String[] args) {
+    if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
+      System.err.println(USAGE);
+      return args.length == 0 ? 2 : 0;
+    }
+    String[] rest = Arrays.copyOfRange(args, 1, args.length);
+    try {
+      return switch (args[0]) {
+        case "train" -> TrainJob.run(rest);
+        default -> {
+          System.err.println("unknown job '" + args[0] + "'\n" + USAGE);
+          yield 2;
+        }
+      };
+    } catch (ConfigException | UsageException e) {
+      System.err.println("error: " + e.getMessage());
+      return 2;
+    } catch (RuntimeException e) {
+      log.error("{} failed: {}", args[0], e.getMessage(), e);
+      System.err.println("error: " + args[0] + " failed: " + rootMessage(e));
+      return 1;
+    }
+  }
+
+  static String rootMessage(Throwable e) {
+    Throwable t = e;
+    String msg = e.getMessage();
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+      if (t.getMessage() != null) {
+        msg = t.getMessage();
+      }
+    }
+    return msg;
+  }
+
+  /** Bad command-line arguments. */
+  static final class UsageException extends IllegalArgumentException {
+    UsageException(String message) {
+      super(message + "\n" + USAGE);
+    }
+  }
+}

@@ -1,0 +1,77 @@
+package io.sparkac.jobs;
+
+import io.sparkac.config.ConfigLoader;
+import io.sparkac.config.TrainConfig;
+import io.sparkac.storage.Storage;
+import io.sparkac.train.Checkpoints;
+import io.sparkac.train.Manifest;
+import io.sparkac.train.RunLayout;
+import io.sparkac.train.RunState;
+import io.sparkac.train.StartMode;
+import io.sparkac.train.TrainResult;
+import io.sparkac.train.Trainer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SparkSession;
+
+/** {@code train}: parses arguments, loads and validates the config (before any Spark work), trains. */
+final class TrainJob {
+  private TrainJob() {}
+
+  static int run(String[] args) {
+    StartMode mode = StartMode.FRESH;
+    String configFile = null;
+    String resumeDir = null;
+    List<String> overrides = new ArrayList<>();
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      if (a.equals("--overwrite")) {
+        mode = StartMode.OVERWRITE;
+      } else if (a.equals("--resume")) {
+        mode = StartMode.RESUME;
+        if (configFile == null && i + 1 < args.length && !args[i + 1].contains("=") && !args[i + 1].endsWith(".conf")) {
+          resumeDir = args[++i];
+        }
+      } else if (a.startsWith("--")) {
+        throw new Main.UsageException("train: unknown option " + a);
+      } else if (a.contains("=")) {
+        overrides.add(a);
+      } else if (configFile == null) {
+        configFile = a;
+      } else {
+        throw new Main.UsageException("train: unexpected argument " + a);
+      }
+    }
+    TrainConfig config;
+    if (resumeDir != null) {
+      config = configOfRun(resumeDir, overrides);
+    } else {
+      if (configFile == null) {
+        throw new Main.UsageException("train: a config file is required");
+      }
+      config = ConfigLoader.load(Path.of(configFile), overrides);
+    }
+    SparkSession spark = Sessions.get("sparkac train " + config.run().id());
+    TrainResult result = new Trainer(spark, config, mode).run();
+    System.out.println("trained " + result.last().envSteps() + " env steps in " + result.rounds().size()
+        + " rounds; " + (result.lastEvaluated() == null ? "not evaluated"
+            : String.format("greedy eval mean %.1f at round %d", result.lastEvaluated().evalReturnMean(),
+                result.lastEvaluated().round()))
+        + (result.solved() ? " (target reached)" : ""));
+    return 0;
+  }
+
+  /** The config a run was started with, from its last committed checkpoint. */
+  static TrainConfig configOfRun(String dir, List<String> overrides) {
+    Storage storage = new Storage(new Configuration());
+    RunLayout layout = RunLayout.of(dir);
+    int last = new Manifest(storage, layout).lastCommitted();
+    if (last < 0) {
+      throw new Main.UsageException("train --resume: " + dir + " has no committed round to resume from");
+    }
+    RunState state = new Checkpoints(storage, layout).readState(last);
+    return ConfigLoader.parse(state.config(), overrides);
+  }
+}

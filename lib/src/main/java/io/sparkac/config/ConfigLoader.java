@@ -1,0 +1,304 @@
+package io.sparkac.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigSyntax;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The one place that resolves configuration: built-in defaults
+ * ({@code io/sparkac/config/defaults.conf}, which lists every key) &lt; the run's HOCON file &lt;
+ * command-line overrides ({@code key=value}). Unknown keys, wrong types and out-of-range values
+ * fail here, before any Spark work, with the key, the value and what is allowed.
+ */
+public final class ConfigLoader {
+  private static final String DEFAULTS = "io/sparkac/config/defaults.conf";
+
+  private ConfigLoader() {}
+
+  /** The built-in defaults, every key. */
+  public static Config defaults() {
+    return ConfigFactory.parseResources(ConfigLoader.class.getClassLoader(), DEFAULTS,
+        ConfigParseOptions.defaults().setAllowMissing(false));
+  }
+
+  /** Loads {@code file} with {@code overrides} ({@code key=value}, HOCON values) on top. */
+  public static TrainConfig load(Path file, List<String> overrides) {
+    if (file == null) {
+      throw new ConfigException("config file", null, "a path to a HOCON file is required");
+    }
+    if (!Files.exists(file)) {
+      throw new ConfigException("config file", file.toString(), "no such file");
+    }
+    if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+      throw new ConfigException("config file", file.toString(), "not a readable file");
+    }
+    Config fromFile;
+    try {
+      fromFile = ConfigFactory.parseFile(file.toFile(),
+          ConfigParseOptions.defaults().setAllowMissing(false).setSyntax(ConfigSyntax.CONF));
+    } catch (com.typesafe.config.ConfigException e) {
+      throw new ConfigException("config file", file.toString(), "not valid HOCON: " + e.getMessage(), e);
+    }
+    return fromConfig(applyOverrides(fromFile, overrides));
+  }
+
+  /** Parses {@code text} as a HOCON document (tests, notebooks) with overrides on top. */
+  public static TrainConfig parse(String text, List<String> overrides) {
+    Config parsed;
+    try {
+      parsed = ConfigFactory.parseString(text, ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF));
+    } catch (com.typesafe.config.ConfigException e) {
+      throw new ConfigException("config", text.length() > 60 ? text.substring(0, 60) + "..." : text,
+          "not valid HOCON: " + e.getMessage(), e);
+    }
+    return fromConfig(applyOverrides(parsed, overrides));
+  }
+
+  static Config applyOverrides(Config base, List<String> overrides) {
+    Config result = base;
+    for (String override : overrides) {
+      int eq = override.indexOf('=');
+      if (eq <= 0) {
+        throw new ConfigException("override", override, "must be key=value, e.g. learner.gamma=0.99");
+      }
+      String key = override.substring(0, eq).trim();
+      String value = override.substring(eq + 1).trim();
+      Config one;
+      try {
+        one = ConfigFactory.parseString(quoteKey(key) + " = " + value);
+      } catch (com.typesafe.config.ConfigException e) {
+        throw new ConfigException(key, value, "not a valid HOCON value: " + e.getMessage(), e);
+      }
+      result = one.withFallback(result);
+    }
+    return result;
+  }
+
+  private static String quoteKey(String key) {
+    if (!key.matches("[A-Za-z0-9_.-]+")) {
+      throw new ConfigException("override", key, "keys are letters, digits, '-', '_' and '.'");
+    }
+    return key;
+  }
+
+  /** Validates {@code user} against the defaults and builds the records. */
+  public static TrainConfig fromConfig(Config user) {
+    Config defaults = defaults();
+    Set<String> known = new TreeSet<>();
+    for (Map.Entry<String, ConfigValue> e : defaults.entrySet()) {
+      known.add(e.getKey());
+    }
+    for (Map.Entry<String, ConfigValue> e : user.entrySet()) {
+      String key = e.getKey();
+      if (!known.contains(key)) {
+        String nearest = nearest(key, known);
+        throw new ConfigException(key, e.getValue().unwrapped(),
+            "unknown key" + (nearest == null ? "" : "; did you mean " + nearest + "?"));
+      }
+    }
+    Config c;
+    try {
+      c = user.withFallback(defaults).resolve();
+    } catch (com.typesafe.config.ConfigException e) {
+      throw new ConfigException("config", "substitution", e.getMessage(), e);
+    }
+    Reader r = new Reader(c);
+
+    String dir = r.string("run.dir");
+    String id = r.string("run.id");
+    if (id.isBlank()) {
+      String trimmed = dir.replaceAll("/+$", "");
+      id = trimmed.substring(trimmed.lastIndexOf('/') + 1);
+    }
+    TrainConfig.Run run = new TrainConfig.Run(dir, id, r.longValue("run.seed"), r.longValue("run.total-steps"));
+    TrainConfig.Env env = new TrainConfig.Env(r.string("env.id"), r.string("env.class"));
+    TrainConfig.Rollout rollout = new TrainConfig.Rollout(r.intValue("rollout.actors"),
+        r.intValue("rollout.steps-per-actor"), r.intValue("rollout.partitions"));
+    TrainConfig.Network network = new TrainConfig.Network(r.intList("network.hidden"),
+        r.enumValue("network.activation", TrainConfig.Activation.class));
+    TrainConfig.Learner learner = new TrainConfig.Learner(
+        r.enumValue("learner.mode", TrainConfig.LearnerMode.class),
+        r.doubleValue("learner.gamma"),
+        r.enumValue("learner.advantage", TrainConfig.AdvantageEstimator.class),
+        r.doubleValue("learner.gae-lambda"),
+        r.enumValue("learner.optimizer", TrainConfig.Optimizer.class),
+        r.doubleValue("learner.actor-learning-rate"),
+        r.doubleValue("learner.critic-learning-rate"),
+        r.intValue("learner.minibatch-size"),
+        r.intValue("learner.epochs"),
+        r.doubleValue("learner.value-coef"),
+        r.doubleValue("learner.entropy-coef"),
+        r.bool("learner.normalize-advantages"),
+        r.doubleValue("learner.max-grad-norm"));
+    TrainConfig.Eval eval = new TrainConfig.Eval(r.intValue("eval.interval-rounds"), r.intValue("eval.episodes"),
+        r.doubleOrNone("eval.target-return"));
+    return new TrainConfig(run, env, rollout, network, learner, eval);
+  }
+
+  /** The configuration as HOCON, every key, for checkpoints and reports. */
+  public static String render(TrainConfig t) {
+    Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("run.dir", t.run().dir());
+    m.put("run.id", t.run().id());
+    m.put("run.seed", t.run().seed());
+    m.put("run.total-steps", t.run().totalSteps());
+    m.put("env.id", t.env().id());
+    m.put("env.class", t.env().className());
+    m.put("rollout.actors", t.rollout().actors());
+    m.put("rollout.steps-per-actor", t.rollout().stepsPerActor());
+    m.put("rollout.partitions", t.rollout().partitions());
+    m.put("network.hidden", t.network().hidden());
+    m.put("network.activation", lower(t.network().activation()));
+    TrainConfig.Learner l = t.learner();
+    m.put("learner.mode", lower(l.mode()));
+    m.put("learner.gamma", l.gamma());
+    m.put("learner.advantage", lower(l.advantage()));
+    m.put("learner.gae-lambda", l.gaeLambda());
+    m.put("learner.optimizer", lower(l.optimizer()));
+    m.put("learner.actor-learning-rate", l.actorLearningRate());
+    m.put("learner.critic-learning-rate", l.criticLearningRate());
+    m.put("learner.minibatch-size", l.minibatchSize());
+    m.put("learner.epochs", l.epochs());
+    m.put("learner.value-coef", l.valueCoef());
+    m.put("learner.entropy-coef", l.entropyCoef());
+    m.put("learner.normalize-advantages", l.normalizeAdvantages());
+    m.put("learner.max-grad-norm", l.maxGradNorm());
+    m.put("eval.interval-rounds", t.eval().intervalRounds());
+    m.put("eval.episodes", t.eval().episodes());
+    m.put("eval.target-return", t.eval().hasTarget() ? t.eval().targetReturn() : "none");
+    Config c = ConfigFactory.empty();
+    for (Map.Entry<String, Object> e : m.entrySet()) {
+      c = c.withValue(e.getKey(), com.typesafe.config.ConfigValueFactory.fromAnyRef(e.getValue()));
+    }
+    return c.root().render(ConfigRenderOptions.concise().setFormatted(true).setJson(false));
+  }
+
+  private static String lower(Enum<?> e) {
+    return e.name().toLowerCase(Locale.ROOT);
+  }
+
+  /** The known key closest to {@code key} by edit distance, or null when none is close. */
+  static String nearest(String key, Set<String> known) {
+    String best = null;
+    int bestDistance = Integer.MAX_VALUE;
+    for (String k : known) {
+      int d = editDistance(key, k);
+      if (d < bestDistance) {
+        bestDistance = d;
+        best = k;
+      }
+    }
+    return bestDistance <= Math.max(3, key.length() / 3) ? best : null;
+  }
+
+  static int editDistance(String a, String b) {
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) {
+      prev[j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
+  }
+
+  /** Typed reads that turn Typesafe's errors into ones that name key, value and what is allowed. */
+  private record Reader(Config c) {
+    private Object raw(String key) {
+      return c.getValue(key).unwrapped();
+    }
+
+    String string(String key) {
+      ConfigValue v = c.getValue(key);
+      if (v.valueType() == ConfigValueType.OBJECT || v.valueType() == ConfigValueType.LIST) {
+        throw new ConfigException(key, v.unwrapped(), "must be a string");
+      }
+      return String.valueOf(v.unwrapped());
+    }
+
+    long longValue(String key) {
+      try {
+        return c.getLong(key);
+      } catch (com.typesafe.config.ConfigException e) {
+        throw new ConfigException(key, raw(key), "must be a whole number", e);
+      }
+    }
+
+    int intValue(String key) {
+      try {
+        return c.getInt(key);
+      } catch (com.typesafe.config.ConfigException e) {
+        throw new ConfigException(key, raw(key), "must be a whole number (32-bit)", e);
+      }
+    }
+
+    double doubleValue(String key) {
+      try {
+        return c.getDouble(key);
+      } catch (com.typesafe.config.ConfigException e) {
+        throw new ConfigException(key, raw(key), "must be a number", e);
+      }
+    }
+
+    double doubleOrNone(String key) {
+      ConfigValue v = c.getValue(key);
+      if (v.valueType() == ConfigValueType.STRING && "none".equalsIgnoreCase((String) v.unwrapped())) {
+        return Double.NaN;
+      }
+      try {
+        return c.getDouble(key);
+      } catch (com.typesafe.config.ConfigException e) {
+        throw new ConfigException(key, raw(key), "must be a number or none", e);
+      }
+    }
+
+    boolean bool(String key) {
+      try {
+        return c.getBoolean(key);
+      } catch (com.typesafe.config.ConfigException e) {
+        throw new ConfigException(key, raw(key), "must be true or false", e);
+      }
+    }
+
+    List<Integer> intList(String key) {
+      try {
+        return new ArrayList<>(c.getIntList(key));
+      } catch (com.typesafe.config.ConfigException e) {
+        throw new ConfigException(key, raw(key), "must be a list of whole numbers, e.g. [64, 64]", e);
+      }
+    }
+
+    <E extends Enum<E>> E enumValue(String key, Class<E> type) {
+      String s = string(key);
+      List<String> allowed = new ArrayList<>();
+      for (E e : type.getEnumConstants()) {
+        String name = e.name().toLowerCase(Locale.ROOT);
+        allowed.add(name);
+        if (name.equals(s.toLowerCase(Locale.ROOT))) {
+          return e;
+        }
+      }
+      throw new ConfigException(key, s, "must be one of " + String.join(", ", allowed));
+    }
+  }
+}

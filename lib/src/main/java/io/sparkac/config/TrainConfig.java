@@ -1,0 +1,122 @@
+package io.sparkac.config;
+
+import static io.sparkac.config.ConfigException.check;
+
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * The whole configuration of a training run, one record per concern. Every record validates
+ * itself on construction, so an instance is always valid; {@link ConfigLoader} is the one place
+ * that builds it from files and command-line overrides.
+ */
+public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Learner learner, Eval eval)
+    implements Serializable {
+
+  public TrainConfig {
+    check(rollout.partitions() <= rollout.actors(), "rollout.partitions", rollout.partitions(),
+        "must be <= rollout.actors (" + rollout.actors() + "): each partition owns at least one actor");
+    check(learner.minibatchSize() >= 1, "learner.minibatch-size", learner.minibatchSize(), "must be >= 1");
+  }
+
+  /** Environment steps of one round, all actors together. */
+  public long stepsPerRound() {
+    return (long) rollout.actors() * rollout.stepsPerActor();
+  }
+
+  /** Rounds needed to take at least {@code run.total-steps} steps. */
+  public int rounds() {
+    long r = (run.totalSteps() + stepsPerRound() - 1) / stepsPerRound();
+    check(r <= Integer.MAX_VALUE, "run.total-steps", run.totalSteps(), "needs fewer than 2^31 rounds");
+    return (int) Math.max(1, r);
+  }
+
+  public record Run(String dir, String id, long seed, long totalSteps) implements Serializable {
+    public Run {
+      check(dir != null && !dir.isBlank(), "run.dir", dir, "must be a non-empty path or URI");
+      check(id != null && !id.isBlank(), "run.id", id, "must be non-empty");
+      check(totalSteps >= 1, "run.total-steps", totalSteps, "must be >= 1");
+    }
+  }
+
+  public record Env(String id, String className) implements Serializable {
+    public Env {
+      check(id != null, "env.id", id, "must be set");
+      check(className != null, "env.class", className, "must be a class name or empty");
+    }
+
+    public boolean custom() {
+      return !className.isBlank();
+    }
+  }
+
+  public record Rollout(int actors, int stepsPerActor, int partitions) implements Serializable {
+    public Rollout {
+      check(actors >= 1, "rollout.actors", actors, "must be >= 1");
+      check(stepsPerActor >= 1, "rollout.steps-per-actor", stepsPerActor, "must be >= 1");
+      check(partitions >= 1, "rollout.partitions", partitions, "must be >= 1");
+    }
+  }
+
+  public enum Activation { TANH, RELU }
+
+  public record Network(List<Integer> hidden, Activation activation) implements Serializable {
+    public Network {
+      check(hidden != null && !hidden.isEmpty(), "network.hidden", hidden, "must list at least one layer size");
+      for (int h : hidden) {
+        check(h >= 1 && h <= 65536, "network.hidden", hidden, "layer sizes must be in [1, 65536]");
+      }
+      hidden = List.copyOf(hidden);
+      check(activation != null, "network.activation", activation, "must be tanh or relu");
+    }
+  }
+
+  public enum LearnerMode { DRIVER }
+
+  public enum AdvantageEstimator { TD0, GAE, MC }
+
+  public enum Optimizer { ADAM, RMSPROP }
+
+  public record Learner(LearnerMode mode, double gamma, AdvantageEstimator advantage, double gaeLambda,
+      Optimizer optimizer, double actorLearningRate, double criticLearningRate, int minibatchSize, int epochs,
+      double valueCoef, double entropyCoef, boolean normalizeAdvantages, double maxGradNorm)
+      implements Serializable {
+    public Learner {
+      check(gamma > 0 && gamma <= 1, "learner.gamma", gamma, "must be in (0, 1]");
+      check(gaeLambda >= 0 && gaeLambda <= 1, "learner.gae-lambda", gaeLambda, "must be in [0, 1]");
+      check(actorLearningRate > 0 && Double.isFinite(actorLearningRate), "learner.actor-learning-rate",
+          actorLearningRate, "must be > 0 and finite");
+      check(criticLearningRate > 0 && Double.isFinite(criticLearningRate), "learner.critic-learning-rate",
+          criticLearningRate, "must be > 0 and finite");
+      check(minibatchSize >= 1, "learner.minibatch-size", minibatchSize, "must be >= 1");
+      check(epochs >= 1, "learner.epochs", epochs, "must be >= 1");
+      check(valueCoef > 0 && Double.isFinite(valueCoef), "learner.value-coef", valueCoef, "must be > 0 and finite");
+      check(entropyCoef >= 0 && Double.isFinite(entropyCoef), "learner.entropy-coef", entropyCoef,
+          "must be >= 0 and finite");
+      check(maxGradNorm >= 0 && Double.isFinite(maxGradNorm), "learner.max-grad-norm", maxGradNorm,
+          "must be >= 0 (0 disables clipping)");
+    }
+
+    /** The lambda of the configured estimator: 0 for TD(0), 1 for Monte-Carlo. */
+    public double effectiveLambda() {
+      return switch (advantage) {
+        case TD0 -> 0.0;
+        case GAE -> gaeLambda;
+        case MC -> 1.0;
+      };
+    }
+  }
+
+  /** {@code targetReturn} is NaN when training never stops early. */
+  public record Eval(int intervalRounds, int episodes, double targetReturn) implements Serializable {
+    public Eval {
+      check(intervalRounds >= 0, "eval.interval-rounds", intervalRounds, "must be >= 0 (0: only at the end)");
+      check(episodes >= 1, "eval.episodes", episodes, "must be >= 1");
+      check(!Double.isInfinite(targetReturn), "eval.target-return", targetReturn, "must be a finite number or none");
+    }
+
+    public boolean hasTarget() {
+      return !Double.isNaN(targetReturn);
+    }
+  }
+}

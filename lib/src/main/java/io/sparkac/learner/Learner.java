@@ -1,0 +1,209 @@
+package io.sparkac.learner;
+
+import io.sparkac.advantage.Advantages;
+import io.sparkac.config.TrainConfig;
+import io.sparkac.nn.GlobalGradientClip;
+import io.sparkac.nn.MlpForward;
+import io.sparkac.nn.MlpWeights;
+import io.sparkac.policy.CategoricalPolicy;
+import io.sparkac.random.Seeds;
+import io.sparkac.rollout.NonFiniteValueException;
+import io.sparkac.trajectory.RoundData;
+import java.util.SplittableRandom;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The driver-side synchronized step of A2C: compute V(s) and V(s') with the critic as it was
+ * before the update, the advantages and bootstrap targets, then fit the critic by regression to
+ * the targets and the actor with the advantage-weighted policy-gradient loss. Driver only; it
+ * never steps an environment (RLlib's EnvRunner / Learner split).
+ */
+public final class Learner {
+  private final TrainConfig config;
+  private final MultiLayerNetwork actor;
+  private final MultiLayerNetwork critic;
+  private final int actions;
+  private final GlobalGradientClip actorClip;
+  private final GlobalGradientClip criticClip;
+
+  public Learner(TrainConfig config, MultiLayerNetwork actor, MultiLayerNetwork critic) {
+    this.config = config;
+    this.actor = actor;
+    this.critic = critic;
+    this.actions = (int) actor.layerSize(actor.getnLayers() - 1);
+    double clip = config.learner().maxGradNorm();
+    this.actorClip = clip > 0 ? new GlobalGradientClip(clip) : null;
+    this.criticClip = clip > 0 ? new GlobalGradientClip(clip) : null;
+    if (actorClip != null) {
+      actor.setListeners(actorClip);
+      critic.setListeners(criticClip);
+    }
+  }
+
+  public MultiLayerNetwork actor() {
+    return actor;
+  }
+
+  public MultiLayerNetwork critic() {
+    return critic;
+  }
+
+  public MlpWeights actorWeights() {
+    return MlpWeights.of(actor, config.network().activation());
+  }
+
+  public MlpWeights criticWeights() {
+    return MlpWeights.of(critic, config.network().activation());
+  }
+
+  /** One synchronized update from round {@code round}'s samples. */
+  public LearnerStats update(RoundData d, int round) {
+    int n = d.rows();
+    if (n == 0) {
+      throw new IllegalStateException("round " + round + ": no samples to learn from");
+    }
+    TrainConfig.Learner l = config.learner();
+    int obsSize = d.obsSize();
+
+    // ---- V(s) and V(s') from the critic as it was before the fit ----
+    MlpForward v = new MlpForward(criticWeights());
+    float[] vs = new float[n];
+    float[] vNext = new float[n];
+    v.forward(d.obs(), n, vs);
+    v.forward(d.nextObs(), n, vNext);
+    double[] value = new double[n];
+    double[] nextValue = new double[n];
+    for (int i = 0; i < n; i++) {
+      value[i] = vs[i];
+      nextValue[i] = vNext[i];
+    }
+
+    // ---- targets and advantages: terminated bootstraps with 0, truncated with V(s') ----
+    Advantages.Estimates est = Advantages.gae(d.reward(), d.terminated(), d.continues(), value, nextValue,
+        l.gamma(), l.effectiveLambda());
+    double[] adv = est.advantages();
+    double[] targets = est.targets();
+    double advMean = mean(adv);
+    double advStd = Math.sqrt(variance(adv));
+
+    // ---- statistics of the networks before the update ----
+    double valueLoss = 0;
+    for (int i = 0; i < n; i++) {
+      valueLoss += (value[i] - targets[i]) * (value[i] - targets[i]);
+    }
+    valueLoss /= n;
+    double ev = Advantages.explainedVariance(value, targets);
+    MlpForward pi = new MlpForward(actorWeights());
+    float[] logits = new float[n * actions];
+    pi.forward(d.obs(), n, logits);
+    double[] logp = new double[actions];
+    double entropy = 0;
+    double policyLoss = 0;
+    for (int i = 0; i < n; i++) {
+      CategoricalPolicy.logProbs(logits, i * actions, actions, logp);
+      for (int k = 0; k < actions; k++) {
+        entropy -= Math.exp(logp[k]) * logp[k];
+      }
+      policyLoss -= adv[i] * logp[d.action()[i]];
+    }
+    entropy /= n;
+    policyLoss /= n;
+    check(round, "critic value loss", valueLoss);
+    check(round, "policy loss", policyLoss);
+
+    // ---- fit the critic: regression to the bootstrap targets ----
+    long t0 = System.nanoTime();
+    float[] y = new float[n];
+    for (int i = 0; i < n; i++) {
+      y[i] = (float) targets[i];
+    }
+    fit(critic, d.obs(), obsSize, y, 1, round, 0);
+    long t1 = System.nanoTime();
+
+    // ---- fit the actor: labels A * onehot(a) for PolicyGradientLoss ----
+    if (l.normalizeAdvantages()) {
+      Advantages.normalize(adv);
+    }
+    float[] labels = new float[n * actions];
+    for (int i = 0; i < n; i++) {
+      labels[i * actions + d.action()[i]] = (float) adv[i];
+    }
+    fit(actor, d.obs(), obsSize, labels, actions, round, 1);
+    long t2 = System.nanoTime();
+
+    checkWeights(round, "critic weights", critic);
+    checkWeights(round, "actor weights", actor);
+    return new LearnerStats(n, valueLoss, policyLoss, entropy, ev, advMean, advStd,
+        criticClip == null ? Double.NaN : criticClip.lastNorm(), actorClip == null ? Double.NaN : actorClip.lastNorm(),
+        t1 - t0, t2 - t1);
+  }
+
+  /** Epochs of shuffled minibatches; the shuffle derives from (run seed, round, network, epoch). */
+  private void fit(MultiLayerNetwork net, float[] x, int xSize, float[] y, int ySize, int round, int which) {
+    TrainConfig.Learner l = config.learner();
+    int n = y.length / ySize;
+    int mb = Math.min(l.minibatchSize(), n);
+    int[] order = new int[n];
+    float[] xb = new float[mb * xSize];
+    float[] yb = new float[mb * ySize];
+    for (int epoch = 0; epoch < l.epochs(); epoch++) {
+      for (int i = 0; i < n; i++) {
+        order[i] = i;
+      }
+      SplittableRandom rng = new SplittableRandom(Seeds.mix(config.run().seed(), Seeds.SHUFFLE, round, which, epoch));
+      for (int i = n - 1; i > 0; i--) {
+        int j = rng.nextInt(i + 1);
+        int t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+      }
+      for (int start = 0; start < n; start += mb) {
+        int size = Math.min(mb, n - start);
+        float[] xs = size == mb ? xb : new float[size * xSize];
+        float[] ys = size == mb ? yb : new float[size * ySize];
+        for (int r = 0; r < size; r++) {
+          int src = order[start + r];
+          System.arraycopy(x, src * xSize, xs, r * xSize, xSize);
+          System.arraycopy(y, src * ySize, ys, r * ySize, ySize);
+        }
+        INDArray features = Nd4j.create(xs, new long[] {size, xSize}, 'c');
+        INDArray labels = Nd4j.create(ys, new long[] {size, ySize}, 'c');
+        net.fit(new DataSet(features, labels));
+        check(round, which == 0 ? "critic loss" : "actor loss", net.score());
+      }
+    }
+  }
+
+  private static void check(int round, String quantity, double value) {
+    if (!Double.isFinite(value)) {
+      throw new NonFiniteValueException("round " + round + ": " + quantity + " is " + value);
+    }
+  }
+
+  private static void checkWeights(int round, String quantity, MultiLayerNetwork net) {
+    INDArray p = net.params();
+    if (p.isNaN().any() || p.isInfinite().any()) {
+      throw new NonFiniteValueException("round " + round + ": " + quantity + " contain NaN or Inf");
+    }
+  }
+
+  private static double mean(double[] a) {
+    double s = 0;
+    for (double v : a) {
+      s += v;
+    }
+    return s / a.length;
+  }
+
+  private static double variance(double[] a) {
+    double m = mean(a);
+    double s = 0;
+    for (double v : a) {
+      s += (v - m) * (v - m);
+    }
+    return s / a.length;
+  }
+}

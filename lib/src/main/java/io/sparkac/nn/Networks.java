@@ -1,0 +1,102 @@
+package io.sparkac.nn;
+
+import io.sparkac.config.TrainConfig;
+import io.sparkac.random.Seeds;
+import java.util.List;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.distribution.NormalDistribution;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.deeplearning4j.nn.weights.WeightInitDistribution;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.RmsProp;
+import org.nd4j.linalg.lossfunctions.impl.LossL2;
+
+/**
+ * The two networks, each one builder chain that reads like its architecture. Driver only: the
+ * executors never see a DL4J network, only {@link MlpWeights}.
+ */
+public final class Networks {
+  private Networks() {}
+
+  /**
+   * The actor: dense hidden layers, then a softmax over the discrete actions trained with
+   * {@link PolicyGradientLoss}. The output layer starts near zero (N(0, 0.01)), so the first
+   * policy is close to uniform, as in SB3's and CleanRL's policy heads.
+   */
+  public static MultiLayerNetwork actor(int obsSize, int actions, TrainConfig config) {
+    TrainConfig.Learner l = config.learner();
+    NeuralNetConfiguration.ListBuilder b = base(config, Seeds.mix(config.run().seed(), Seeds.NETWORK, 0),
+        updater(l.optimizer(), l.actorLearningRate())).list();
+    int in = addHidden(b, obsSize, config.network());
+    MultiLayerConfiguration conf = b
+        .layer(new OutputLayer.Builder(new PolicyGradientLoss(l.entropyCoef()))
+            .nIn(in).nOut(actions)
+            .activation(Activation.SOFTMAX)
+            .weightInit(new WeightInitDistribution(new NormalDistribution(0, 0.01)))
+            .build())
+        .build();
+    MultiLayerNetwork net = new MultiLayerNetwork(conf);
+    net.init();
+    return net;
+  }
+
+  /**
+   * The critic: dense hidden layers and one linear output V(s), fitted by regression with the
+   * loss {@code value-coef * 0.5 * (V - y)^2} per sample (LossL2 with weight value-coef / 2,
+   * whose gradient is {@code value-coef * (V - y)}).
+   */
+  public static MultiLayerNetwork critic(int obsSize, TrainConfig config) {
+    TrainConfig.Learner l = config.learner();
+    NeuralNetConfiguration.ListBuilder b = base(config, Seeds.mix(config.run().seed(), Seeds.NETWORK, 1),
+        updater(l.optimizer(), l.criticLearningRate())).list();
+    int in = addHidden(b, obsSize, config.network());
+    MultiLayerConfiguration conf = b
+        .layer(new OutputLayer.Builder(new LossL2(Nd4j.create(new float[] {(float) (l.valueCoef() / 2)}, 1, 1)))
+            .nIn(in).nOut(1)
+            .activation(Activation.IDENTITY)
+            .weightInit(WeightInit.XAVIER)
+            .build())
+        .build();
+    MultiLayerNetwork net = new MultiLayerNetwork(conf);
+    net.init();
+    return net;
+  }
+
+  private static NeuralNetConfiguration.Builder base(TrainConfig config, long seed, IUpdater updater) {
+    return new NeuralNetConfiguration.Builder()
+        .seed(seed)
+        .dataType(DataType.FLOAT)
+        .updater(updater)
+        .weightInit(WeightInit.XAVIER);
+  }
+
+  private static int addHidden(NeuralNetConfiguration.ListBuilder b, int obsSize, TrainConfig.Network network) {
+    Activation act = switch (network.activation()) {
+      case TANH -> Activation.TANH;
+      case RELU -> Activation.RELU;
+    };
+    int in = obsSize;
+    List<Integer> hidden = network.hidden();
+    for (int h : hidden) {
+      b.layer(new DenseLayer.Builder().nIn(in).nOut(h).activation(act).build());
+      in = h;
+    }
+    return in;
+  }
+
+  /** Adam with PyTorch's defaults, or RMSProp with SB3 A2C's (decay 0.99, epsilon 1e-5). */
+  static IUpdater updater(TrainConfig.Optimizer optimizer, double learningRate) {
+    return switch (optimizer) {
+      case ADAM -> new Adam(learningRate, 0.9, 0.999, 1e-8);
+      case RMSPROP -> new RmsProp(learningRate, 0.99, 1e-5);
+    };
+  }
+}

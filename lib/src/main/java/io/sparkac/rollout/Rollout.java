@@ -1,0 +1,52 @@
+package io.sparkac.rollout;
+
+import io.sparkac.config.TrainConfig;
+import io.sparkac.nn.MlpWeights;
+import java.util.Comparator;
+import java.util.List;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.util.SerializableConfiguration;
+
+/** Driver side of sampling: submits the rollout and evaluation jobs. Driver only. */
+public final class Rollout {
+  private final JavaSparkContext jsc;
+  private final TrainConfig config;
+  private final Broadcast<SerializableConfiguration> hadoopConf;
+  private final List<ActorRange> ranges;
+
+  public Rollout(JavaSparkContext jsc, TrainConfig config) {
+    this.jsc = jsc;
+    this.config = config;
+    this.hadoopConf = jsc.broadcast(new SerializableConfiguration(jsc.hadoopConfiguration()));
+    this.ranges = ActorRange.split(config.rollout().actors(), config.rollout().partitions());
+  }
+
+  /** Runs one round's rollout; its rows land in {@code roundDir}. Results sorted by actor range. */
+  public List<RolloutResult> run(PolicySnapshot policy, String roundDir) {
+    Broadcast<PolicySnapshot> b = jsc.broadcast(policy);
+    try {
+      jsc.setJobDescription("round " + policy.round() + ": rollout");
+      List<RolloutResult> results = jsc.parallelize(ranges, ranges.size())
+          .mapPartitions(new RolloutTask(config, b, hadoopConf, roundDir))
+          .collect();
+      return results.stream().sorted(Comparator.comparingInt(r -> r.range().from())).toList();
+    } finally {
+      jsc.clearJobGroup();
+      b.destroy();
+    }
+  }
+
+  /** Runs {@code episodes} evaluation episodes with the given policy; sorted by episode index. */
+  public List<EvalTask.Episode> evaluate(MlpWeights actor, int episodes, boolean greedy, String description) {
+    int parts = Math.min(episodes, config.rollout().partitions());
+    jsc.setJobDescription(description);
+    try {
+      return jsc.parallelize(ActorRange.split(episodes, parts), parts)
+          .mapPartitions(new EvalTask(config, actor, greedy))
+          .collect().stream().sorted(Comparator.comparingInt(EvalTask.Episode::index)).toList();
+    } finally {
+      jsc.clearJobGroup();
+    }
+  }
+}

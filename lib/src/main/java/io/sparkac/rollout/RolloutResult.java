@@ -1,0 +1,11 @@
+package io.sparkac.rollout;
+
+import java.io.Serializable;
+
+/**
+ * What one rollout task returns to the driver (its rows went to Parquet): the actors'
+ * end-of-round snapshots and the episodes that finished during the round.
+ */
+public record RolloutResult(ActorRange range, String file, long rows, ActorSnapshot[] snapshots,
+    double[] episodeReturns, int[] episodeLengths, boolean[] episodeTerminated, String executorId,
+    long nanos) implements Serializable {}

@@ -1,0 +1,177 @@
+package io.sparkac.rollout;
+
+import io.sparkac.config.TrainConfig;
+import io.sparkac.env.Environment;
+import io.sparkac.env.Space;
+import io.sparkac.env.StepResult;
+import io.sparkac.nn.MlpForward;
+import io.sparkac.policy.CategoricalPolicy;
+import io.sparkac.random.Seeds;
+import io.sparkac.trajectory.StepBatch;
+import io.sparkac.trajectory.TrajectoryWriter;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.util.SerializableConfiguration;
+
+/**
+ * The rollout of one round on an executor: each partition owns a fixed range of actor ids and
+ * steps all their environments in lockstep, with ONE batched forward pass of the actor and one
+ * of the critic per step for the whole partition, then writes its rows as one Parquet file.
+ *
+ * <p>Determinism: actor a's action draws come from a generator seeded with (run seed, a, round),
+ * consumed in step order, and its episodes reset with seeds (run seed, a, episode index); the
+ * forward pass computes each row on its own. So the rows are bit-identical whatever the
+ * partitioning, the executor or the task attempt.
+ *
+ * <p>A serializable function object that captures only the config record, the broadcasts and the
+ * round folder, never the SparkSession.
+ */
+public final class RolloutTask implements FlatMapFunction<Iterator<ActorRange>, RolloutResult> {
+  private final TrainConfig config;
+  private final Broadcast<PolicySnapshot> policy;
+  private final Broadcast<SerializableConfiguration> hadoopConf;
+  private final String roundDir;
+
+  public RolloutTask(TrainConfig config, Broadcast<PolicySnapshot> policy,
+      Broadcast<SerializableConfiguration> hadoopConf, String roundDir) {
+    this.config = config;
+    this.policy = policy;
+    this.hadoopConf = hadoopConf;
+    this.roundDir = roundDir;
+  }
+
+  @Override
+  public Iterator<RolloutResult> call(Iterator<ActorRange> ranges) {
+    List<RolloutResult> out = new ArrayList<>(1);
+    TaskContext task = TaskContext.get();
+    long attempt = task == null ? 0 : task.taskAttemptId();
+    String executor = SparkEnv.get() == null ? "driver" : SparkEnv.get().executorId();
+    while (ranges.hasNext()) {
+      out.add(run(ranges.next(), attempt, executor));
+    }
+    return out.iterator();
+  }
+
+  RolloutResult run(ActorRange range, long attempt, String executorId) {
+    long start = System.nanoTime();
+    PolicySnapshot p = policy.value();
+    int n = range.size();
+    int steps = config.rollout().stepsPerActor();
+    long seed = config.run().seed();
+    Environment[] envs = new Environment[n];
+    for (int i = 0; i < n; i++) {
+      envs[i] = Environments.create(config.env());
+    }
+    Space.Discrete actionSpace = Environments.discreteActions(envs[0]);
+    int nA = actionSpace.n();
+    int obsSize = envs[0].observationSpace().flatSize();
+
+    float[] obs = new float[n * obsSize];
+    float[] one = new float[obsSize];
+    long[] episodeIndex = new long[n];
+    double[] episodeReturn = new double[n];
+    int[] episodeLength = new int[n];
+    SplittableRandom[] rng = new SplittableRandom[n];
+    for (int i = 0; i < n; i++) {
+      int actorId = range.from() + i;
+      ActorSnapshot s = p.actors() == null ? null : p.actors()[actorId];
+      if (s == null) {
+        envs[i].reset(Seeds.mix(seed, Seeds.EPISODES, actorId, 0), one);
+        System.arraycopy(one, 0, obs, i * obsSize, obsSize);
+      } else {
+        envs[i].restore(s.envState(), s.elapsedSteps());
+        System.arraycopy(s.obs(), 0, obs, i * obsSize, obsSize);
+        episodeIndex[i] = s.episodeIndex();
+        episodeReturn[i] = s.episodeReturn();
+        episodeLength[i] = s.episodeLength();
+      }
+      rng[i] = new SplittableRandom(Seeds.mix(seed, Seeds.ACTIONS, actorId, p.round()));
+    }
+
+    StepBatch batch = new StepBatch(config.run().id(), p.policyVersion(), n, steps, obsSize, 0, executorId);
+    for (int i = 0; i < n; i++) {
+      batch.actorId[i] = range.from() + i;
+    }
+    MlpForward actor = new MlpForward(p.actor());
+    MlpForward critic = new MlpForward(p.critic());
+    float[] logits = new float[n * nA];
+    float[] values = new float[n];
+    double[] logp = new double[1];
+    StepResult result = new StepResult();
+    List<Double> returns = new ArrayList<>();
+    List<Integer> lengths = new ArrayList<>();
+    List<Boolean> terminatedEpisodes = new ArrayList<>();
+
+    for (int step = 0; step < steps; step++) {
+      actor.forward(obs, n, logits);
+      critic.forward(obs, n, values);
+      for (int i = 0; i < n; i++) {
+        int row = batch.row(i, step);
+        int o = i * obsSize;
+        System.arraycopy(obs, o, batch.obs, row * obsSize, obsSize);
+        int a = CategoricalPolicy.sample(logits, i * nA, nA, rng[i].nextDouble(), logp);
+        envs[i].step(a, one, result);
+        checkFinite(one, result.reward, p.round(), range.from() + i);
+        System.arraycopy(one, 0, batch.nextObs, row * obsSize, obsSize);
+        batch.episodeId[row] = StepBatch.episodeId(range.from() + i, episodeIndex[i]);
+        batch.t[row] = episodeLength[i];
+        batch.action[row] = a;
+        batch.reward[row] = result.reward;
+        batch.terminated[row] = result.terminated;
+        batch.truncated[row] = result.truncated;
+        batch.logp[row] = logp[0];
+        batch.vfPred[row] = values[i];
+        episodeReturn[i] += result.reward;
+        episodeLength[i]++;
+        if (result.done()) {
+          returns.add(episodeReturn[i]);
+          lengths.add(episodeLength[i]);
+          terminatedEpisodes.add(result.terminated);
+          episodeIndex[i]++;
+          episodeReturn[i] = 0;
+          episodeLength[i] = 0;
+          envs[i].reset(Seeds.mix(seed, Seeds.EPISODES, range.from() + i, episodeIndex[i]), one);
+        }
+        System.arraycopy(one, 0, obs, o, obsSize);
+      }
+    }
+
+    Path file = new Path(roundDir, range.fileName());
+    TrajectoryWriter.write(batch, file, attempt, hadoopConf.value().value());
+
+    ActorSnapshot[] snapshots = new ActorSnapshot[n];
+    for (int i = 0; i < n; i++) {
+      float[] o = new float[obsSize];
+      System.arraycopy(obs, i * obsSize, o, 0, obsSize);
+      snapshots[i] = new ActorSnapshot(range.from() + i, envs[i].state(), envs[i].elapsedSteps(), o,
+          episodeIndex[i], episodeReturn[i], episodeLength[i]);
+    }
+    double[] r = returns.stream().mapToDouble(Double::doubleValue).toArray();
+    int[] l = lengths.stream().mapToInt(Integer::intValue).toArray();
+    boolean[] term = new boolean[terminatedEpisodes.size()];
+    for (int i = 0; i < term.length; i++) {
+      term[i] = terminatedEpisodes.get(i);
+    }
+    return new RolloutResult(range, file.toString(), batch.rows(), snapshots, r, l, term, executorId,
+        System.nanoTime() - start);
+  }
+
+  static void checkFinite(float[] obs, double reward, int round, int actorId) {
+    for (int k = 0; k < obs.length; k++) {
+      if (!Float.isFinite(obs[k])) {
+        throw new NonFiniteValueException("round " + round + ": observation of actor " + actorId + " is " + obs[k]
+            + " at obs[" + k + "]");
+      }
+    }
+    if (!Double.isFinite(reward)) {
+      throw new NonFiniteValueException("round " + round + ": reward of actor " + actorId + " is " + reward);
+    }
+  }
+}

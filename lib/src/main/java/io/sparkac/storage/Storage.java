@@ -1,0 +1,142 @@
+package io.sparkac.storage;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileContext;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Options;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * File operations through the Hadoop FileSystem API, so a run folder may be any
+ * Hadoop-compatible URI ({@code file:}, {@code hdfs:}, {@code s3a:}) and the driver and the
+ * executors need not share a local disk.
+ *
+ * <p>Everything that must not be seen half-written (checkpoints, manifests, snapshots, Parquet
+ * parts) is written to a hidden temporary name first (a leading {@code _}, which Spark, pyarrow
+ * and DuckDB skip) and then renamed into place.
+ */
+public final class Storage {
+  private final Configuration conf;
+
+  public Storage(Configuration conf) {
+    this.conf = conf;
+  }
+
+  public Configuration conf() {
+    return conf;
+  }
+
+  public FileSystem fs(Path path) {
+    try {
+      return path.getFileSystem(conf);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot open the file system of " + path, e);
+    }
+  }
+
+  public boolean exists(Path path) {
+    try {
+      return fs(path).exists(path);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot check " + path, e);
+    }
+  }
+
+  /** True when the path is a folder with at least one entry. */
+  public boolean nonEmptyDir(Path path) {
+    try {
+      FileSystem fs = fs(path);
+      return fs.exists(path) && fs.getFileStatus(path).isDirectory() && fs.listStatus(path).length > 0;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + path, e);
+    }
+  }
+
+  public FileStatus[] list(Path dir) {
+    try {
+      FileSystem fs = fs(dir);
+      return fs.exists(dir) ? fs.listStatus(dir) : new FileStatus[0];
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + dir, e);
+    }
+  }
+
+  public void mkdirs(Path dir) {
+    try {
+      fs(dir).mkdirs(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + dir, e);
+    }
+  }
+
+  public void delete(Path path) {
+    try {
+      fs(path).delete(path, true);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete " + path, e);
+    }
+  }
+
+  /** A body that writes a file's bytes. */
+  @FunctionalInterface
+  public interface Writer {
+    void write(OutputStream out) throws IOException;
+  }
+
+  /** A body that reads a file. */
+  @FunctionalInterface
+  public interface Reader<T> {
+    T read(InputStream in) throws IOException;
+  }
+
+  /**
+   * Writes {@code target} atomically: into {@code _<name>.tmp} beside it, then a rename that
+   * replaces any existing file (FileContext's rename with OVERWRITE is atomic on HDFS and on
+   * local disks).
+   */
+  public void writeAtomically(Path target, Writer body) {
+    Path tmp = new Path(target.getParent(), "_" + target.getName() + ".tmp");
+    try {
+      FileSystem fs = fs(target);
+      fs.mkdirs(target.getParent());
+      try (FSDataOutputStream out = fs.create(tmp, true)) {
+        body.write(out);
+        out.hsync();
+      }
+      rename(tmp, target, true);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + target, e);
+    }
+  }
+
+  /** Renames {@code from} to {@code to}; with {@code overwrite}, an existing target is replaced. */
+  public void rename(Path from, Path to, boolean overwrite) {
+    try {
+      URI uri = to.toUri();
+      FileContext fc = uri.getScheme() == null ? FileContext.getFileContext(conf)
+          : FileContext.getFileContext(uri, conf);
+      fc.rename(from, to, overwrite ? Options.Rename.OVERWRITE : Options.Rename.NONE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot rename " + from + " to " + to, e);
+    }
+  }
+
+  public <T> T read(Path file, Reader<T> body) {
+    try (InputStream in = fs(file).open(file)) {
+      return body.read(in);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+  }
+
+  public byte[] readBytes(Path file) {
+    return read(file, InputStream::readAllBytes);
+  }
+}

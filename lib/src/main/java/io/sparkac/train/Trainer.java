@@ -1,0 +1,255 @@
+package io.sparkac.train;
+
+import io.sparkac.config.ConfigLoader;
+import io.sparkac.config.TrainConfig;
+import io.sparkac.env.EnvRegistry;
+import io.sparkac.env.Environment;
+import io.sparkac.env.Space;
+import io.sparkac.learner.Learner;
+import io.sparkac.learner.LearnerStats;
+import io.sparkac.nn.Networks;
+import io.sparkac.rollout.ActorSnapshot;
+import io.sparkac.rollout.EvalTask;
+import io.sparkac.rollout.PolicySnapshot;
+import io.sparkac.rollout.Rollout;
+import io.sparkac.rollout.RolloutResult;
+import io.sparkac.storage.Storage;
+import io.sparkac.trajectory.RoundData;
+import io.sparkac.trajectory.TrajectoryReader;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The training loop of synchronized parallel advantage actor-critic (A2C). {@link #run()} reads
+ * top to bottom as one round: broadcast the weights, roll out on the executors (which write the
+ * round's Parquet), read the round, compute targets and advantages and fit the critic then the
+ * actor, evaluate, checkpoint, commit, report. Driver only.
+ */
+public final class Trainer {
+  private static final Logger log = LoggerFactory.getLogger(Trainer.class);
+
+  private final SparkSession spark;
+  private final JavaSparkContext jsc;
+  private final TrainConfig config;
+  private final StartMode mode;
+  private final RunLayout layout;
+  private final Storage storage;
+  private final Checkpoints checkpoints;
+  private final Manifest manifest;
+
+  public Trainer(SparkSession spark, TrainConfig config, StartMode mode) {
+    this.spark = spark;
+    this.jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    this.config = config;
+    this.mode = mode;
+    this.layout = RunLayout.of(config.run().dir());
+    this.storage = new Storage(jsc.hadoopConfiguration());
+    this.checkpoints = new Checkpoints(storage, layout);
+    this.manifest = new Manifest(storage, layout);
+  }
+
+  public RunLayout layout() {
+    return layout;
+  }
+
+  public TrainResult run() {
+    long wallStart = System.nanoTime();
+    Environment probe = EnvRegistry.create(config.env().id());
+    int obsSize = probe.observationSpace().flatSize();
+    int actions = ((Space.Discrete) probe.actionSpace()).n();
+
+    // ---- start: a fresh run, or resume from the last committed round ----
+    List<RoundRecord> history = new ArrayList<>();
+    MultiLayerNetwork actorNet;
+    MultiLayerNetwork criticNet;
+    ActorSnapshot[] actors = null;
+    int firstRound = 0;
+    long envSteps = 0;
+    long episodes = 0;
+    double wallBefore = 0;
+    int committed = prepareRunFolder();
+    if (committed >= 0) {
+      RunState state = checkpoints.readState(committed);
+      actorNet = checkpoints.readActor(committed);
+      criticNet = checkpoints.readCritic(committed);
+      actors = checkpoints.readSnapshots(committed);
+      history.addAll(manifest.readAll());
+      firstRound = committed + 1;
+      envSteps = state.envSteps();
+      episodes = state.episodes();
+      wallBefore = state.wallSeconds();
+      log.info("resuming {} after committed round {} ({} env steps)", layout.root(), committed, envSteps);
+    } else {
+      actorNet = Networks.actor(obsSize, actions, config);
+      criticNet = Networks.critic(obsSize, config);
+    }
+    Learner learner = new Learner(config, actorNet, criticNet);
+    Rollout rollout = new Rollout(jsc, config);
+    int rounds = config.rounds();
+    boolean solved = false;
+
+    for (int round = firstRound; round < rounds && !solved; round++) {
+      long t0 = System.nanoTime();
+
+      // ---- broadcast weights and snapshots; roll out on the executors, which write Parquet ----
+      PolicySnapshot policy = new PolicySnapshot(round, round, learner.actorWeights(), learner.criticWeights(),
+          actors);
+      String roundDir = layout.trajectoryRound(round).toString();
+      storage.delete(layout.trajectoryRound(round)); // leftovers of an uncommitted attempt
+      List<RolloutResult> parts = rollout.run(policy, roundDir);
+      actors = collectSnapshots(parts);
+      checkpoints.writeSnapshots(round, actors);
+      long t1 = System.nanoTime();
+
+      // ---- read the round, compute targets and advantages, fit the critic, then the actor ----
+      jsc.setJobDescription("round " + round + ": read trajectories");
+      RoundData data = TrajectoryReader.readRound(spark, roundDir);
+      jsc.clearJobGroup();
+      LearnerStats stats = learner.update(data, round);
+      long t2 = System.nanoTime();
+
+      // ---- evaluate the updated policy, greedily, at the interval and at the end ----
+      boolean lastRound = round == rounds - 1;
+      int every = config.eval().intervalRounds();
+      boolean evaluate = lastRound || (every > 0 && (round + 1) % every == 0);
+      double[] eval = {Double.NaN, Double.NaN, Double.NaN};
+      if (evaluate) {
+        eval = summarize(rollout.evaluate(learner.actorWeights(), config.eval().episodes(), true,
+            "round " + round + ": evaluate"));
+        solved = config.eval().hasTarget() && eval[0] >= config.eval().targetReturn();
+      }
+
+      // ---- checkpoint, then commit the round (the last write), then report ----
+      envSteps += data.rows();
+      Episodes ep = Episodes.of(parts);
+      episodes += ep.count();
+      double wall = wallBefore + (System.nanoTime() - wallStart) / 1e9;
+      checkpoints.write(round, learner.actor(), learner.critic(),
+          new RunState(round, round + 1, envSteps, episodes, config.run().seed(), wall, ConfigLoader.render(config)));
+      RoundRecord record = new RoundRecord(round, round, envSteps, episodes, ep.count(), ep.meanReturn(),
+          ep.minReturn(), ep.maxReturn(), ep.meanLength(), stats.valueLoss(), stats.policyLoss(), stats.entropy(),
+          stats.explainedVariance(), stats.criticGradNorm(), stats.actorGradNorm(), eval[0], eval[1], eval[2],
+          (t1 - t0) / 1e9, (t2 - t1) / 1e9, (System.nanoTime() - t0) / 1e9, wall);
+      manifest.commit(record);
+      history.add(record);
+      manifest.writeMetricsCsv(history);
+      log.info(progressLine(record, rounds));
+    }
+    return new TrainResult(List.copyOf(history), solved);
+  }
+
+  /**
+   * Checks the run folder against the start mode; returns the round to resume after, or -1. Also
+   * removes what an interrupted round left behind past the last commit.
+   */
+  private int prepareRunFolder() {
+    boolean exists = storage.nonEmptyDir(layout.root());
+    switch (mode) {
+      case FRESH -> {
+        if (exists) {
+          throw new IllegalStateException("run folder " + layout.root() + " already exists and is not empty; "
+              + "pass --resume to continue it or --overwrite to replace it");
+        }
+        return -1;
+      }
+      case OVERWRITE -> {
+        storage.delete(layout.root());
+        return -1;
+      }
+      default -> {
+        int last = manifest.lastCommitted();
+        if (last < 0) {
+          if (exists && !storage.exists(layout.manifest())) {
+            throw new IllegalStateException("cannot resume " + layout.root() + ": it has no committed round "
+                + "(no manifest); pass --overwrite to start it again");
+          }
+          return -1;
+        }
+        removeUncommitted(last);
+        return last;
+      }
+    }
+  }
+
+  private void removeUncommitted(int lastCommitted) {
+    for (org.apache.hadoop.fs.Path dir : List.of(layout.trajectories(), layout.checkpoints(),
+        layout.actorsRound(0).getParent())) {
+      for (FileStatus s : storage.list(dir)) {
+        String name = s.getPath().getName();
+        if (name.startsWith("_")) {
+          storage.delete(s.getPath());
+        } else if (name.startsWith("round=")) {
+          int r = Integer.parseInt(name.substring("round=".length()));
+          if (r > lastCommitted) {
+            storage.delete(s.getPath());
+          }
+        }
+      }
+    }
+  }
+
+  private ActorSnapshot[] collectSnapshots(List<RolloutResult> parts) {
+    ActorSnapshot[] all = new ActorSnapshot[config.rollout().actors()];
+    for (RolloutResult r : parts) {
+      for (ActorSnapshot s : r.snapshots()) {
+        all[s.actorId()] = s;
+      }
+    }
+    return all;
+  }
+
+  /** {mean return, std of the return, mean length} of evaluation episodes. */
+  static double[] summarize(List<EvalTask.Episode> episodes) {
+    double mean = episodes.stream().mapToDouble(EvalTask.Episode::episodeReturn).average().orElse(Double.NaN);
+    double var = episodes.stream().mapToDouble(e -> (e.episodeReturn() - mean) * (e.episodeReturn() - mean))
+        .average().orElse(Double.NaN);
+    double len = episodes.stream().mapToInt(EvalTask.Episode::length).average().orElse(Double.NaN);
+    return new double[] {mean, Math.sqrt(var), len};
+  }
+
+  static String progressLine(RoundRecord r, int rounds) {
+    StringBuilder sb = new StringBuilder();
+    sb.append(String.format("round %d/%d | steps %,d | return %s (%d ep) | len %s | v_loss %.3g | entropy %.3f | ev %.2f",
+        r.round(), rounds, r.envSteps(), fmt(r.episodeReturnMean()), r.episodesInRound(), fmt(r.episodeLengthMean()),
+        r.valueLoss(), r.entropy(), r.explainedVariance()));
+    if (r.evaluated()) {
+      sb.append(String.format(" | eval %.1f +- %.1f", r.evalReturnMean(), r.evalReturnStd()));
+    }
+    sb.append(String.format(" | %.2fs (rollout %.2f, learn %.2f) | wall %.1fs", r.roundSeconds(), r.rolloutSeconds(),
+        r.learnSeconds(), r.wallSeconds()));
+    return sb.toString();
+  }
+
+  private static String fmt(double v) {
+    return Double.isNaN(v) ? "-" : String.format("%.1f", v);
+  }
+
+  /** Training episodes that ended in a round. */
+  record Episodes(int count, double meanReturn, double minReturn, double maxReturn, double meanLength) {
+    static Episodes of(List<RolloutResult> parts) {
+      int n = 0;
+      double sum = 0;
+      double min = Double.POSITIVE_INFINITY;
+      double max = Double.NEGATIVE_INFINITY;
+      double len = 0;
+      for (RolloutResult p : parts) {
+        for (int i = 0; i < p.episodeReturns().length; i++) {
+          double r = p.episodeReturns()[i];
+          n++;
+          sum += r;
+          min = Math.min(min, r);
+          max = Math.max(max, r);
+          len += p.episodeLengths()[i];
+        }
+      }
+      return n == 0 ? new Episodes(0, Double.NaN, Double.NaN, Double.NaN, Double.NaN)
+          : new Episodes(n, sum / n, min, max, len / n);
+    }
+  }
+}
