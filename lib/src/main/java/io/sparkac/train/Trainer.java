@@ -103,6 +103,7 @@ public final class Trainer {
       String roundDir = layout.trajectoryRound(round).toString();
       storage.delete(layout.trajectoryRound(round)); // leftovers of an uncommitted attempt
       List<RolloutResult> parts = rollout.run(policy, roundDir);
+      long tRollout = System.nanoTime();
       actors = collectSnapshots(parts);
       checkpoints.writeSnapshots(round, actors);
       long t1 = System.nanoTime();
@@ -111,6 +112,7 @@ public final class Trainer {
       jsc.setJobDescription("round " + round + ": read trajectories");
       RoundData data = TrajectoryReader.readRound(spark, roundDir);
       jsc.clearJobGroup();
+      long tRead = System.nanoTime();
       LearnerStats stats = learner.update(data, round);
       long t2 = System.nanoTime();
 
@@ -126,6 +128,7 @@ public final class Trainer {
       }
 
       // ---- checkpoint, then commit the round (the last write), then report ----
+      long tEval = System.nanoTime();
       envSteps += data.rows();
       Episodes ep = Episodes.of(parts);
       episodes += ep.count();
@@ -136,10 +139,18 @@ public final class Trainer {
           ep.minReturn(), ep.maxReturn(), ep.meanLength(), stats.valueLoss(), stats.policyLoss(), stats.entropy(),
           stats.explainedVariance(), stats.criticGradNorm(), stats.actorGradNorm(), eval[0], eval[1], eval[2],
           (t1 - t0) / 1e9, (t2 - t1) / 1e9, (System.nanoTime() - t0) / 1e9, wall);
+      long tCheckpoint = System.nanoTime();
       manifest.commit(record);
       history.add(record);
       manifest.writeMetricsCsv(history);
       log.info(progressLine(record, rounds));
+      if (log.isDebugEnabled()) {
+        log.debug(String.format("round %d phases: rollout job %.3f, snapshots %.3f, read %.3f, learn %.3f, eval %.3f, "
+            + "checkpoint %.3f, commit %.3f; rollout tasks %s", round, (tRollout - t0) / 1e9, (t1 - tRollout) / 1e9,
+            (tRead - t1) / 1e9, (t2 - tRead) / 1e9, (tEval - t2) / 1e9, (tCheckpoint - tEval) / 1e9,
+            (System.nanoTime() - tCheckpoint) / 1e9,
+            parts.stream().map(p -> String.format("%.3f", p.nanos() / 1e9)).toList()));
+      }
     }
     return new TrainResult(List.copyOf(history), solved);
   }

@@ -37,13 +37,30 @@ public final class TrajectoryReader {
     return List.copyOf(problems);
   }
 
-  /** Reads one committed round folder, sorted by (actor_id, episode_id, t). */
-  public static RoundData readRound(SparkSession spark, String roundDir) {
-    Dataset<Row> df = spark.read().parquet(roundDir);
+  /**
+   * Reads any folder that should hold a trajectory table, checking its schema first: a folder
+   * that is not one gets an error that names the missing or mismatched columns.
+   */
+  public static Dataset<Row> open(SparkSession spark, String dir) {
+    Dataset<Row> df;
+    try {
+      df = spark.read().parquet(dir);
+    } catch (Exception e) { // AnalysisException (Scala: not declared), SparkException for corrupt files
+      throw new IllegalArgumentException(dir + " is not a readable Parquet table: " + e.getMessage(), e);
+    }
     List<String> problems = mismatches(df.schema());
     if (!problems.isEmpty()) {
-      throw new IllegalArgumentException(roundDir + " is not a trajectory table: " + String.join("; ", problems));
+      throw new IllegalArgumentException(dir + " is not a trajectory table: " + String.join("; ", problems));
     }
+    return df;
+  }
+
+  /**
+   * Reads one committed round folder that this run wrote, sorted by (actor_id, episode_id, t).
+   * The schema is given, so Spark does not open every footer to infer it.
+   */
+  public static RoundData readRound(SparkSession spark, String roundDir) {
+    Dataset<Row> df = spark.read().schema(FILE_SCHEMA).parquet(roundDir);
     List<Row> rows = df.select(ACTOR_ID, EPISODE_ID, T, OBS, NEXT_OBS, ACTION, REWARD, TERMINATED, TRUNCATED,
         ACTION_LOGP, VF_PRED).collectAsList();
     int n = rows.size();
