@@ -11,6 +11,10 @@ public final class EnvRegistry {
 
   static {
     FACTORIES.put(CartPole.ID, CartPole::new);
+    FACTORIES.put(Acrobot.ID, Acrobot::new);
+    FACTORIES.put(MountainCar.ID, MountainCar::new);
+    FACTORIES.put(MountainCarContinuous.ID, MountainCarContinuous::new);
+    FACTORIES.put(Pendulum.ID, Pendulum::new);
   }
 
   private EnvRegistry() {}
