@@ -31,6 +31,8 @@ public final class LocalLauncher {
         "--conf", "spark.sql.shuffle.partitions=2",
         "--conf", "spark.driver.host=127.0.0.1",
         "--conf", "spark.driver.bindAddress=127.0.0.1",
+        // Local disks without forking chmod per file (see FastLocalFileSystem).
+        "--conf", "spark.hadoop.fs.file.impl=io.sparkac.storage.FastLocalFileSystem",
         appJar.toString()));
     for (int i = first; i < args.length; i++) {
       submit.add(args[i]);

@@ -75,8 +75,8 @@ public final class CartPole implements Environment {
       throw new IllegalArgumentException("CartPole-v1 action must be 0 or 1, got: " + action);
     }
     double force = action == 1 ? FORCE_MAG : -FORCE_MAG;
-    double costheta = Math.cos(theta);
-    double sintheta = Math.sin(theta);
+    double costheta = StrictMath.cos(theta);
+    double sintheta = StrictMath.sin(theta);
     // Florian 2007, "Correct equations for the dynamics of the cart-pole system", as in Gymnasium.
     double temp = (force + POLE_MASS_LENGTH * thetaDot * thetaDot * sintheta) / TOTAL_MASS;
     double thetaacc = (GRAVITY * sintheta - costheta * temp)

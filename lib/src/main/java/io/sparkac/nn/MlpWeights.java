@@ -55,12 +55,9 @@ public record MlpWeights(int[] sizes, float[][] weights, float[][] biases, Activ
         sizes[0] = nIn;
       }
       sizes[l + 1] = nOut;
-      float[][] m = wl.toFloatMatrix();
-      w[l] = new float[nIn * nOut];
-      for (int i = 0; i < nIn; i++) {
-        System.arraycopy(m[i], 0, w[l], i * nOut, nOut);
-      }
-      b[l] = bl.reshape(nOut).toFloatVector();
+      // A row-major copy: DL4J keeps W as a column-major view of the flat parameter vector.
+      w[l] = wl.dup('c').data().asFloat();
+      b[l] = bl.dup('c').data().asFloat();
     }
     return new MlpWeights(sizes, w, b, hidden);
   }

@@ -1,19 +1,19 @@
 package io.sparkac.rollout;
 
 import io.sparkac.config.TrainConfig;
-import io.sparkac.env.EnvRegistry;
+import io.sparkac.env.EnvFactory;
 import io.sparkac.env.Environment;
 import io.sparkac.env.Space;
 
 /** Creates the configured environment on an executor. */
-final class Environments {
+public final class Environments {
   private Environments() {}
 
-  static Environment create(TrainConfig.Env env) {
-    return EnvRegistry.create(env.id());
+  public static Environment create(TrainConfig.Env env) {
+    return EnvFactory.create(env.id(), env.className());
   }
 
-  static Space.Discrete discreteActions(Environment env) {
+  public static Space.Discrete discreteActions(Environment env) {
     if (env.actionSpace() instanceof Space.Discrete d) {
       return d;
     }

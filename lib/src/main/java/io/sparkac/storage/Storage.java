@@ -10,6 +10,8 @@ import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
+import org.apache.hadoop.fs.RawLocalFileSystem;
 import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
 
@@ -119,9 +121,25 @@ public final class Storage {
     }
   }
 
-  /** Renames {@code from} to {@code to}; with {@code overwrite}, an existing target is replaced. */
+  /**
+   * Renames {@code from} to {@code to}; with {@code overwrite}, an existing target file is
+   * replaced atomically. On local disks this is POSIX rename(2) through the local file system
+   * (FileContext's local implementation forks a {@code stat} process per call when Hadoop's
+   * native library is absent, about 20 ms); elsewhere FileContext's rename with OVERWRITE,
+   * which is atomic on HDFS.
+   */
   public void rename(Path from, Path to, boolean overwrite) {
     try {
+      FileSystem fs = fs(to);
+      if (fs instanceof LocalFileSystem || fs instanceof RawLocalFileSystem) {
+        if (!overwrite && fs.exists(to)) {
+          throw new IOException("target exists");
+        }
+        if (!fs.rename(from, to)) {
+          throw new IOException("rename returned false");
+        }
+        return;
+      }
       URI uri = to.toUri();
       FileContext fc = uri.getScheme() == null ? FileContext.getFileContext(conf)
           : FileContext.getFileContext(uri, conf);

@@ -2,17 +2,17 @@ package io.sparkac.train;
 
 import io.sparkac.config.ConfigLoader;
 import io.sparkac.config.TrainConfig;
-import io.sparkac.env.EnvRegistry;
 import io.sparkac.env.Environment;
-import io.sparkac.env.Space;
 import io.sparkac.learner.Learner;
 import io.sparkac.learner.LearnerStats;
 import io.sparkac.nn.Networks;
 import io.sparkac.rollout.ActorSnapshot;
+import io.sparkac.rollout.Environments;
 import io.sparkac.rollout.EvalTask;
 import io.sparkac.rollout.PolicySnapshot;
 import io.sparkac.rollout.Rollout;
 import io.sparkac.rollout.RolloutResult;
+import io.sparkac.storage.FastLocalFileSystem;
 import io.sparkac.storage.Storage;
 import io.sparkac.trajectory.RoundData;
 import io.sparkac.trajectory.TrajectoryReader;
@@ -46,6 +46,7 @@ public final class Trainer {
   public Trainer(SparkSession spark, TrainConfig config, StartMode mode) {
     this.spark = spark;
     this.jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    FastLocalFileSystem.install(jsc.hadoopConfiguration());
     this.config = config;
     this.mode = mode;
     this.layout = RunLayout.of(config.run().dir());
@@ -60,9 +61,9 @@ public final class Trainer {
 
   public TrainResult run() {
     long wallStart = System.nanoTime();
-    Environment probe = EnvRegistry.create(config.env().id());
+    Environment probe = Environments.create(config.env());
     int obsSize = probe.observationSpace().flatSize();
-    int actions = ((Space.Discrete) probe.actionSpace()).n();
+    int actions = Environments.discreteActions(probe).n();
 
     // ---- start: a fresh run, or resume from the last committed round ----
     List<RoundRecord> history = new ArrayList<>();
