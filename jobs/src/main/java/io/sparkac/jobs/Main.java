@@ -19,7 +19,9 @@ public final class Main {
       "  train <config.conf> [--overwrite | --resume] [key=value ...]",
       "      train from a HOCON config; key=value overrides any config key",
       "  train --resume <run-dir>",
-      "      continue a run from its last committed round, with the config it was started with");
+      "      continue a run from its last committed round, with the config it was started with",
+      "  bench [config.conf] [--repeats N] [key=value ...]",
+      "      measure rollout env steps/s, learner samples/s and the Spark overhead per round");
 
   private Main() {}
 
@@ -40,6 +42,7 @@ public final class Main {
     try {
       return switch (args[0]) {
         case "train" -> TrainJob.run(rest);
+        case "bench" -> BenchJob.run(rest);
         default -> {
           System.err.println("unknown job '" + args[0] + "'\n" + USAGE);
           yield 2;
@@ -48,7 +51,7 @@ public final class Main {
     } catch (ConfigException | UsageException e) {
       System.err.println("error: " + e.getMessage());
       return 2;
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
       log.error("{} failed: {}", args[0], e.getMessage(), e);
       System.err.println("error: " + args[0] + " failed: " + rootMessage(e));
       return 1;

@@ -143,8 +143,10 @@ public final class RolloutTask implements FlatMapFunction<Iterator<ActorRange>, 
       }
     }
 
+    long computed = System.nanoTime();
     Path file = new Path(roundDir, range.fileName());
     TrajectoryWriter.write(batch, file, attempt, hadoopConf.value().value());
+    long written = System.nanoTime();
 
     ActorSnapshot[] snapshots = new ActorSnapshot[n];
     for (int i = 0; i < n; i++) {
@@ -160,7 +162,7 @@ public final class RolloutTask implements FlatMapFunction<Iterator<ActorRange>, 
       term[i] = terminatedEpisodes.get(i);
     }
     return new RolloutResult(range, file.toString(), batch.rows(), snapshots, r, l, term, executorId,
-        System.nanoTime() - start);
+        computed - start, written - computed);
   }
 
   static void checkFinite(float[] obs, double reward, int round, int actorId) {

@@ -136,11 +136,16 @@ public final class Trainer {
       double wall = wallBefore + (System.nanoTime() - wallStart) / 1e9;
       checkpoints.write(round, learner.actor(), learner.critic(),
           new RunState(round, round + 1, envSteps, episodes, config.run().seed(), wall, ConfigLoader.render(config)));
+      long tCheckpoint = System.nanoTime();
+      long compute = parts.stream().mapToLong(RolloutResult::computeNanos).max().orElse(0);
+      long write = parts.stream().mapToLong(RolloutResult::writeNanos).max().orElse(0);
+      long total = tCheckpoint - t0;
       RoundRecord record = new RoundRecord(round, round, envSteps, episodes, ep.count(), ep.meanReturn(),
           ep.minReturn(), ep.maxReturn(), ep.meanLength(), stats.valueLoss(), stats.policyLoss(), stats.entropy(),
           stats.explainedVariance(), stats.criticGradNorm(), stats.actorGradNorm(), eval[0], eval[1], eval[2],
-          (t1 - t0) / 1e9, (t2 - t1) / 1e9, (System.nanoTime() - t0) / 1e9, wall);
-      long tCheckpoint = System.nanoTime();
+          (tRollout - t0) / 1e9, compute / 1e9, write / 1e9, (tRead - t1) / 1e9, (t2 - tRead) / 1e9,
+          (tEval - t2) / 1e9, (tCheckpoint - tEval + t1 - tRollout) / 1e9,
+          (total - compute - (t2 - tRead) - (tEval - t2)) / 1e9, total / 1e9, wall);
       manifest.commit(record);
       history.add(record);
       manifest.writeMetricsCsv(history);
@@ -150,7 +155,7 @@ public final class Trainer {
             + "checkpoint %.3f, commit %.3f; rollout tasks %s", round, (tRollout - t0) / 1e9, (t1 - tRollout) / 1e9,
             (tRead - t1) / 1e9, (t2 - tRead) / 1e9, (tEval - t2) / 1e9, (tCheckpoint - tEval) / 1e9,
             (System.nanoTime() - tCheckpoint) / 1e9,
-            parts.stream().map(p -> String.format("%.3f", p.nanos() / 1e9)).toList()));
+            parts.stream().map(p -> String.format("%.3f+%.3f", p.computeNanos() / 1e9, p.writeNanos() / 1e9)).toList()));
       }
     }
     return new TrainResult(List.copyOf(history), solved);
@@ -233,8 +238,8 @@ public final class Trainer {
     if (r.evaluated()) {
       sb.append(String.format(" | eval %.1f +- %.1f", r.evalReturnMean(), r.evalReturnStd()));
     }
-    sb.append(String.format(" | %.2fs (rollout %.2f, learn %.2f) | wall %.1fs", r.roundSeconds(), r.rolloutSeconds(),
-        r.learnSeconds(), r.wallSeconds()));
+    sb.append(String.format(" | %.2fs (rollout %.2f, learn %.2f, overhead %.2f) | wall %.1fs", r.roundSeconds(),
+        r.rolloutSeconds(), r.learnSeconds(), r.overheadSeconds(), r.wallSeconds()));
     return sb.toString();
   }
 

@@ -1,0 +1,158 @@
+package io.sparkac.jobs;
+
+import io.sparkac.config.ConfigLoader;
+import io.sparkac.config.TrainConfig;
+import io.sparkac.learner.Learner;
+import io.sparkac.nn.MlpWeights;
+import io.sparkac.nn.Networks;
+import io.sparkac.rollout.Environments;
+import io.sparkac.rollout.PolicySnapshot;
+import io.sparkac.rollout.Rollout;
+import io.sparkac.rollout.RolloutResult;
+import io.sparkac.train.RoundRecord;
+import io.sparkac.train.StartMode;
+import io.sparkac.train.TrainResult;
+import io.sparkac.train.Trainer;
+import io.sparkac.trajectory.RoundData;
+import io.sparkac.trajectory.TrajectoryReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+/**
+ * {@code bench}: measures the pipeline's three headline figures on this machine and prints them
+ * with medians and spread:
+ * <ol>
+ *   <li>rollout env steps/s per core (the tasks' stepping loop: env step, batched forward,
+ *       sampling, row buffers) and for the whole rollout job (with the Parquet write);
+ *   <li>learner samples/s (driver mode: V(s), V(s'), advantages, critic and actor fit);
+ *   <li>the Spark overhead per round of real training rounds (all that is not stepping, inference
+ *       or fitting), and how round time grows with the number of actors.
+ * </ol>
+ * Usage: {@code bench [config.conf] [--repeats N] [key=value ...]} (default: CartPole-v1).
+ */
+final class BenchJob {
+  private BenchJob() {}
+
+  static int run(String[] args) throws Exception {
+    String configFile = null;
+    int repeats = 7;
+    List<String> overrides = new ArrayList<>();
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--repeats") && i + 1 < args.length) {
+        repeats = Integer.parseInt(args[++i]);
+      } else if (args[i].contains("=")) {
+        overrides.add(args[i]);
+      } else if (configFile == null && !args[i].startsWith("--")) {
+        configFile = args[i];
+      } else {
+        throw new Main.UsageException("bench: unexpected argument " + args[i]);
+      }
+    }
+    Path scratch = Files.createTempDirectory("sparkac-bench");
+    List<String> base = new ArrayList<>(overrides);
+    base.add(0, "run.dir=\"" + scratch.resolve("run") + "\"");
+    TrainConfig config = configFile == null ? ConfigLoader.parse("", base)
+        : ConfigLoader.load(Path.of(configFile), base);
+    SparkSession spark = Sessions.get("sparkac bench");
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    int cores = jsc.defaultParallelism();
+    System.out.printf("bench: %s, %s, %d cores (default parallelism), Java %s, %d repeats%n",
+        config.env().id(), spark.sparkContext().master(), cores, System.getProperty("java.version"), repeats);
+
+    // ---- 1. rollout: 256 actors x 256 steps per round, one partition per core ----
+    TrainConfig rolloutConfig = ConfigLoader.parse(ConfigLoader.render(config), List.of("rollout.actors=256",
+        "rollout.steps-per-actor=256", "rollout.partitions=" + cores,
+        "run.dir=\"" + scratch.resolve("rollout") + "\""));
+    var probe = Environments.create(rolloutConfig.env());
+    int obs = probe.observationSpace().flatSize();
+    int actions = Environments.discreteActions(probe).n();
+    MultiLayerNetwork actorNet = Networks.actor(obs, actions, rolloutConfig);
+    MultiLayerNetwork criticNet = Networks.critic(obs, rolloutConfig);
+    MlpWeights actorW = MlpWeights.of(actorNet, rolloutConfig.network().activation());
+    MlpWeights criticW = MlpWeights.of(criticNet, rolloutConfig.network().activation());
+    Rollout rollout = new Rollout(jsc, rolloutConfig);
+    double[] perCore = new double[repeats];
+    double[] perJob = new double[repeats];
+    long steps = rolloutConfig.stepsPerRound();
+    String lastDir = null;
+    for (int r = -2; r < repeats; r++) { // two warm-up rounds
+      String dir = scratch.resolve("rollout").resolve("round=" + (r + 2)).toString();
+      long t0 = System.nanoTime();
+      List<RolloutResult> parts = rollout.run(new PolicySnapshot(r + 2, 0, actorW, criticW, null), dir);
+      long wall = System.nanoTime() - t0;
+      long compute = parts.stream().mapToLong(RolloutResult::computeNanos).sum();
+      if (r >= 0) {
+        perCore[r] = steps / (compute / 1e9);
+        perJob[r] = steps / (wall / 1e9);
+      }
+      lastDir = dir;
+    }
+    System.out.printf("rollout  %,d steps/round: stepping loop %s env steps/s per core; whole rollout job "
+        + "(%d partitions, with Parquet write) %s env steps/s%n", steps, stats(perCore), cores, stats(perJob));
+
+    // ---- 2. learner: driver-mode update on the last rollout round (65,536 samples) ----
+    RoundData data = TrajectoryReader.readRound(spark, lastDir);
+    Learner learner = new Learner(rolloutConfig, actorNet, criticNet);
+    double[] samplesPerSec = new double[repeats];
+    for (int r = -1; r < repeats; r++) {
+      long t0 = System.nanoTime();
+      learner.update(data, 100 + r);
+      long t = System.nanoTime() - t0;
+      if (r >= 0) {
+        samplesPerSec[r] = data.rows() / (t / 1e9);
+      }
+    }
+    System.out.printf("learner  %,d samples, minibatch %d, %d epoch(s): %s samples/s%n", data.rows(),
+        rolloutConfig.learner().minibatchSize(), rolloutConfig.learner().epochs(), stats(samplesPerSec));
+
+    // ---- 3. Spark overhead per round, and round time against the number of actors ----
+    System.out.println("rounds   (training rounds, eval off; medians over rounds after 3 warm-up rounds)");
+    System.out.println("  actors  steps/round  round_ms  rollout_ms  compute_ms  write_ms  read_ms  learn_ms"
+        + "  checkpoint_ms  overhead_ms (min..max)");
+    for (int actorsN : new int[] {1, 4, 16, 64, 256}) {
+      int parts = Math.min(actorsN, cores);
+      TrainConfig c = ConfigLoader.parse(ConfigLoader.render(config), List.of("rollout.actors=" + actorsN,
+          "rollout.partitions=" + parts, "eval.interval-rounds=0", "eval.episodes=1", "eval.target-return=none",
+          "run.total-steps=" + (long) actorsN * config.rollout().stepsPerActor() * (repeats + 3),
+          "run.dir=\"" + scratch.resolve("actors-" + actorsN) + "\""));
+      TrainResult result = new Trainer(spark, c, StartMode.FRESH).run();
+      List<RoundRecord> measured = result.rounds().subList(3, result.rounds().size() - 1); // last round evaluates
+      System.out.printf("  %6d  %11d  %8.1f  %10.1f  %10.1f  %8.1f  %7.1f  %8.1f  %13.1f  %s%n", actorsN,
+          c.stepsPerRound(), ms(measured, RoundRecord::roundSeconds), ms(measured, RoundRecord::rolloutSeconds),
+          ms(measured, RoundRecord::rolloutComputeSeconds), ms(measured, RoundRecord::writeSeconds),
+          ms(measured, RoundRecord::readSeconds), ms(measured, RoundRecord::learnSeconds),
+          ms(measured, RoundRecord::checkpointSeconds), spreadMs(measured, RoundRecord::overheadSeconds));
+    }
+    return 0;
+  }
+
+  private static double ms(List<RoundRecord> rounds, java.util.function.ToDoubleFunction<RoundRecord> f) {
+    return median(rounds.stream().mapToDouble(f).toArray()) * 1000;
+  }
+
+  private static String spreadMs(List<RoundRecord> rounds, java.util.function.ToDoubleFunction<RoundRecord> f) {
+    double[] v = rounds.stream().mapToDouble(f).map(x -> x * 1000).toArray();
+    Arrays.sort(v);
+    return String.format("%.1f (%.1f..%.1f)", median(v), v[0], v[v.length - 1]);
+  }
+
+  static double median(double[] values) {
+    double[] v = values.clone();
+    Arrays.sort(v);
+    int n = v.length;
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  }
+
+  /** "median (min..max)". */
+  static String stats(double[] values) {
+    double[] v = values.clone();
+    Arrays.sort(v);
+    return String.format("%,.0f (%,.0f..%,.0f)", median(v), v[0], v[v.length - 1]);
+  }
+}
