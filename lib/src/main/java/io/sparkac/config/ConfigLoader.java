@@ -238,6 +238,7 @@ public final class ConfigLoader {
 
     long longValue(String key) {
       try {
+        requireWhole(key, c.getNumber(key), "must be a whole number");
         return c.getLong(key);
       } catch (com.typesafe.config.ConfigException e) {
         throw new ConfigException(key, raw(key), "must be a whole number", e);
@@ -246,9 +247,19 @@ public final class ConfigLoader {
 
     int intValue(String key) {
       try {
+        requireWhole(key, c.getNumber(key), "must be a whole number (32-bit)");
         return c.getInt(key);
       } catch (com.typesafe.config.ConfigException e) {
         throw new ConfigException(key, raw(key), "must be a whole number (32-bit)", e);
+      }
+    }
+
+    // Typesafe's getInt, getLong and getIntList truncate 1.5 to 1 without a word; 1e6 and 8.0
+    // are whole numbers and stay allowed.
+    private void requireWhole(String key, Number n, String allowed) {
+      double d = n.doubleValue();
+      if (!(n instanceof Integer || n instanceof Long) && d != Math.rint(d)) {
+        throw new ConfigException(key, raw(key), allowed);
       }
     }
 
@@ -281,10 +292,14 @@ public final class ConfigLoader {
     }
 
     List<Integer> intList(String key) {
+      String allowed = "must be a list of whole numbers, e.g. [64, 64]";
       try {
+        for (Number n : c.getNumberList(key)) {
+          requireWhole(key, n, allowed);
+        }
         return new ArrayList<>(c.getIntList(key));
       } catch (com.typesafe.config.ConfigException e) {
-        throw new ConfigException(key, raw(key), "must be a list of whole numbers, e.g. [64, 64]", e);
+        throw new ConfigException(key, raw(key), allowed, e);
       }
     }
 
