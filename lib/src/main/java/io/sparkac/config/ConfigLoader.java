@@ -103,9 +103,7 @@ public final class ConfigLoader {
     for (Map.Entry<String, ConfigValue> e : user.entrySet()) {
       String key = e.getKey();
       if (!known.contains(key)) {
-        String nearest = nearest(key, known);
-        throw new ConfigException(key, e.getValue().unwrapped(),
-            "unknown key" + (nearest == null ? "" : "; did you mean " + nearest + "?"));
+        throw new ConfigException(key, e.getValue().unwrapped(), unknownKey(key, known));
       }
     }
     Config c;
@@ -187,6 +185,40 @@ public final class ConfigLoader {
 
   private static String lower(Enum<?> e) {
     return e.name().toLowerCase(Locale.ROOT);
+  }
+
+  /**
+   * What to say about an unknown key: the nearest known key when one is close, else the keys of
+   * its section, else the sections.
+   */
+  static String unknownKey(String key, Set<String> known) {
+    Set<String> sections = new TreeSet<>();
+    for (String k : known) {
+      sections.add(k.substring(0, k.indexOf('.')));
+    }
+    if (sections.contains(key)) {
+      return "a section, not a value; set its keys: " + keysOf(key, known);
+    }
+    String nearest = nearest(key, known);
+    if (nearest != null) {
+      return "unknown key; did you mean " + nearest + "?";
+    }
+    int dot = key.indexOf('.');
+    String section = dot < 0 ? key : key.substring(0, dot);
+    if (!sections.contains(section)) {
+      return "unknown section " + section + "; sections are: " + String.join(", ", sections);
+    }
+    return "unknown key; keys of " + section + " are: " + keysOf(section, known);
+  }
+
+  private static String keysOf(String section, Set<String> known) {
+    List<String> keys = new ArrayList<>();
+    for (String k : known) {
+      if (k.startsWith(section + ".")) {
+        keys.add(k.substring(section.length() + 1));
+      }
+    }
+    return String.join(", ", keys);
   }
 
   /** The known key closest to {@code key} by edit distance, or null when none is close. */
