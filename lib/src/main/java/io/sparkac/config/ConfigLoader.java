@@ -103,9 +103,7 @@ public final class ConfigLoader {
     for (Map.Entry<String, ConfigValue> e : user.entrySet()) {
       String key = e.getKey();
       if (!known.contains(key)) {
-        String nearest = nearest(key, known);
-        throw new ConfigException(key, e.getValue().unwrapped(),
-            "unknown key" + (nearest == null ? "" : "; did you mean " + nearest + "?"));
+        throw new ConfigException(key, e.getValue().unwrapped(), unknownKey(key, known));
       }
     }
     Config c;
@@ -189,6 +187,40 @@ public final class ConfigLoader {
     return e.name().toLowerCase(Locale.ROOT);
   }
 
+  /**
+   * What to say about an unknown key: the nearest known key when one is close, else the keys of
+   * its section, else the sections.
+   */
+  static String unknownKey(String key, Set<String> known) {
+    Set<String> sections = new TreeSet<>();
+    for (String k : known) {
+      sections.add(k.substring(0, k.indexOf('.')));
+    }
+    if (sections.contains(key)) {
+      return "a section, not a value; set its keys: " + keysOf(key, known);
+    }
+    String nearest = nearest(key, known);
+    if (nearest != null) {
+      return "unknown key; did you mean " + nearest + "?";
+    }
+    int dot = key.indexOf('.');
+    String section = dot < 0 ? key : key.substring(0, dot);
+    if (!sections.contains(section)) {
+      return "unknown section " + section + "; sections are: " + String.join(", ", sections);
+    }
+    return "unknown key; keys of " + section + " are: " + keysOf(section, known);
+  }
+
+  private static String keysOf(String section, Set<String> known) {
+    List<String> keys = new ArrayList<>();
+    for (String k : known) {
+      if (k.startsWith(section + ".")) {
+        keys.add(k.substring(section.length() + 1));
+      }
+    }
+    return String.join(", ", keys);
+  }
+
   /** The known key closest to {@code key} by edit distance, or null when none is close. */
   static String nearest(String key, Set<String> known) {
     String best = null;
@@ -238,6 +270,7 @@ public final class ConfigLoader {
 
     long longValue(String key) {
       try {
+        requireWhole(key, c.getNumber(key), "must be a whole number");
         return c.getLong(key);
       } catch (com.typesafe.config.ConfigException e) {
         throw new ConfigException(key, raw(key), "must be a whole number", e);
@@ -246,9 +279,19 @@ public final class ConfigLoader {
 
     int intValue(String key) {
       try {
+        requireWhole(key, c.getNumber(key), "must be a whole number (32-bit)");
         return c.getInt(key);
       } catch (com.typesafe.config.ConfigException e) {
         throw new ConfigException(key, raw(key), "must be a whole number (32-bit)", e);
+      }
+    }
+
+    // Typesafe's getInt, getLong and getIntList truncate 1.5 to 1 without a word; 1e6 and 8.0
+    // are whole numbers and stay allowed.
+    private void requireWhole(String key, Number n, String allowed) {
+      double d = n.doubleValue();
+      if (!(n instanceof Integer || n instanceof Long) && d != Math.rint(d)) {
+        throw new ConfigException(key, raw(key), allowed);
       }
     }
 
@@ -281,10 +324,14 @@ public final class ConfigLoader {
     }
 
     List<Integer> intList(String key) {
+      String allowed = "must be a list of whole numbers, e.g. [64, 64]";
       try {
+        for (Number n : c.getNumberList(key)) {
+          requireWhole(key, n, allowed);
+        }
         return new ArrayList<>(c.getIntList(key));
       } catch (com.typesafe.config.ConfigException e) {
-        throw new ConfigException(key, raw(key), "must be a list of whole numbers, e.g. [64, 64]", e);
+        throw new ConfigException(key, raw(key), allowed, e);
       }
     }
 
