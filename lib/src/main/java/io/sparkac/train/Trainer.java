@@ -53,6 +53,11 @@ public final class Trainer {
     this.storage = new Storage(jsc.hadoopConfiguration());
     this.checkpoints = new Checkpoints(storage, layout);
     this.manifest = new Manifest(storage, layout);
+    Nd4jThreads.pinToOne();
+    String threads = Nd4jThreads.warning();
+    if (threads != null) {
+      log.warn(threads);
+    }
   }
 
   public RunLayout layout() {
