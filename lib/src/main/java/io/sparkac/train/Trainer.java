@@ -86,6 +86,9 @@ public final class Trainer {
       criticNet = checkpoints.readCritic(committed);
       actors = checkpoints.readSnapshots(committed);
       history.addAll(manifest.readAll());
+      // metrics.csv is derived from the manifest: a run killed between a commit and this
+      // rewrite left it one round short.
+      manifest.writeMetricsCsv(history);
       firstRound = committed + 1;
       envSteps = state.envSteps();
       episodes = state.episodes();
@@ -168,34 +171,48 @@ public final class Trainer {
 
   /**
    * Checks the run folder against the start mode; returns the round to resume after, or -1. Also
-   * removes what an interrupted round left behind past the last commit.
+   * removes what an interrupted round left behind past the last commit. A new run creates its
+   * (empty) manifest folder first, so that a run killed before its first commit is still
+   * recognisable as a run and {@code --resume} restarts it from round 0.
    */
   private int prepareRunFolder() {
-    boolean exists = storage.nonEmptyDir(layout.root());
+    checkRunFolder(storage, layout, mode);
     switch (mode) {
       case FRESH -> {
-        if (exists) {
-          throw new IllegalStateException("run folder " + layout.root() + " already exists and is not empty; "
-              + "pass --resume to continue it or --overwrite to replace it");
-        }
+        storage.mkdirs(layout.manifest());
         return -1;
       }
       case OVERWRITE -> {
         storage.delete(layout.root());
+        storage.mkdirs(layout.manifest());
         return -1;
       }
       default -> {
+        storage.mkdirs(layout.manifest());
         int last = manifest.lastCommitted();
-        if (last < 0) {
-          if (exists && !storage.exists(layout.manifest())) {
-            throw new IllegalStateException("cannot resume " + layout.root() + ": it has no committed round "
-                + "(no manifest); pass --overwrite to start it again");
-          }
-          return -1;
-        }
         removeUncommitted(last);
         return last;
       }
+    }
+  }
+
+  /**
+   * Refuses a run folder that does not fit the start mode, naming the folder and the flag to
+   * pass: a new run into a folder that is not empty (an existing run folder is never overwritten
+   * silently), or a resume of a folder that is not a run. Jobs call it before any Spark work;
+   * {@link #run()} calls it again.
+   *
+   * @throws RunFolderException when the folder does not fit
+   */
+  public static void checkRunFolder(Storage storage, RunLayout layout, StartMode mode) {
+    boolean exists = storage.nonEmptyDir(layout.root());
+    if (mode == StartMode.FRESH && exists) {
+      throw new RunFolderException("run folder " + layout.root() + " already exists and is not empty; "
+          + "pass --resume to continue it or --overwrite to replace it");
+    }
+    if (mode == StartMode.RESUME && exists && !storage.exists(layout.manifest())) {
+      throw new RunFolderException("cannot resume " + layout.root() + ": it is not a run folder "
+          + "(no manifest/ folder); pass --overwrite to replace it with a new run");
     }
   }
 
