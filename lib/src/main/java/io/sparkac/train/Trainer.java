@@ -9,6 +9,7 @@ import io.sparkac.nn.Networks;
 import io.sparkac.rollout.ActorSnapshot;
 import io.sparkac.rollout.Environments;
 import io.sparkac.rollout.EvalTask;
+import io.sparkac.rollout.NonFiniteValueException;
 import io.sparkac.rollout.PolicySnapshot;
 import io.sparkac.rollout.Rollout;
 import io.sparkac.rollout.RolloutResult;
@@ -18,6 +19,7 @@ import io.sparkac.trajectory.RoundData;
 import io.sparkac.trajectory.TrajectoryReader;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -111,7 +113,7 @@ public final class Trainer {
           actors);
       String roundDir = layout.trajectoryRound(round).toString();
       storage.delete(layout.trajectoryRound(round)); // leftovers of an uncommitted attempt
-      List<RolloutResult> parts = rollout.run(policy, roundDir);
+      List<RolloutResult> parts = onExecutors(() -> rollout.run(policy, roundDir));
       long tRollout = System.nanoTime();
       actors = collectSnapshots(parts);
       checkpoints.writeSnapshots(round, actors);
@@ -131,8 +133,9 @@ public final class Trainer {
       boolean evaluate = lastRound || (every > 0 && (round + 1) % every == 0);
       double[] eval = {Double.NaN, Double.NaN, Double.NaN};
       if (evaluate) {
-        eval = summarize(rollout.evaluate(learner.actorWeights(), config.eval().episodes(), true,
-            "round " + round + ": evaluate"));
+        int r = round;
+        eval = summarize(onExecutors(() -> rollout.evaluate(learner.actorWeights(), config.eval().episodes(), true,
+            "round " + r + ": evaluate")));
         solved = config.eval().hasTarget() && eval[0] >= config.eval().targetReturn();
       }
 
@@ -230,6 +233,25 @@ public final class Trainer {
           }
         }
       }
+    }
+  }
+
+  /**
+   * Runs a Spark job. A non-finite value found in a task (an observation or a reward) reaches the
+   * caller as a {@link NonFiniteValueException} with the task's message ("round 3: reward of
+   * actor 5 is NaN"), not inside Spark's "Job aborted due to stage failure" text; Spark's
+   * exception is its cause.
+   */
+  private static <T> T onExecutors(Supplier<T> job) {
+    try {
+      return job.get();
+    } catch (Exception e) { // SparkException is checked in Java but not declared by Scala's collect()
+      for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+        if (c instanceof NonFiniteValueException nf) {
+          throw new NonFiniteValueException(nf.getMessage(), e);
+        }
+      }
+      throw e instanceof RuntimeException r ? r : new IllegalStateException(e.getMessage(), e);
     }
   }
 
