@@ -71,8 +71,7 @@ final class BenchJob {
         "run.dir=\"" + scratch.resolve("rollout") + "\""));
     var probe = Environments.create(rolloutConfig.env());
     int obs = probe.observationSpace().flatSize();
-    int actions = Environments.discreteActions(probe).n();
-    MultiLayerNetwork actorNet = Networks.actor(obs, actions, rolloutConfig);
+    MultiLayerNetwork actorNet = Networks.actor(obs, probe.actionSpace(), rolloutConfig);
     MultiLayerNetwork criticNet = Networks.critic(obs, rolloutConfig);
     MlpWeights actorW = MlpWeights.of(actorNet, rolloutConfig.network().activation());
     MlpWeights criticW = MlpWeights.of(criticNet, rolloutConfig.network().activation());
@@ -84,7 +83,7 @@ final class BenchJob {
     for (int r = -2; r < repeats; r++) { // two warm-up rounds
       String dir = scratch.resolve("rollout").resolve("round=" + (r + 2)).toString();
       long t0 = System.nanoTime();
-      List<RolloutResult> parts = rollout.run(new PolicySnapshot(r + 2, 0, actorW, criticW, null), dir);
+      List<RolloutResult> parts = rollout.run(new PolicySnapshot(r + 2, 0, actorW, criticW, null, null), dir);
       long wall = System.nanoTime() - t0;
       long compute = parts.stream().mapToLong(RolloutResult::computeNanos).sum();
       if (r >= 0) {
@@ -102,7 +101,7 @@ final class BenchJob {
     double[] samplesPerSec = new double[repeats];
     for (int r = -1; r < repeats; r++) {
       long t0 = System.nanoTime();
-      learner.update(data, 100 + r);
+      learner.update(data, 100 + r, null);
       long t = System.nanoTime() - t0;
       if (r >= 0) {
         samplesPerSec[r] = data.rows() / (t / 1e9);

@@ -140,9 +140,11 @@ public final class ConfigLoader {
         r.doubleValue("learner.entropy-coef"),
         r.bool("learner.normalize-advantages"),
         r.doubleValue("learner.max-grad-norm"));
+    TrainConfig.Normalize normalize = new TrainConfig.Normalize(r.bool("normalize.observations"),
+        r.bool("normalize.rewards"), r.doubleValue("normalize.clip"));
     TrainConfig.Eval eval = new TrainConfig.Eval(r.intValue("eval.interval-rounds"), r.intValue("eval.episodes"),
         r.doubleOrNone("eval.target-return"));
-    return new TrainConfig(run, env, rollout, network, learner, eval);
+    return new TrainConfig(run, env, rollout, network, learner, normalize, eval);
   }
 
   /** The configuration as HOCON, every key, for checkpoints and reports. */
@@ -173,6 +175,9 @@ public final class ConfigLoader {
     m.put("learner.entropy-coef", l.entropyCoef());
     m.put("learner.normalize-advantages", l.normalizeAdvantages());
     m.put("learner.max-grad-norm", l.maxGradNorm());
+    m.put("normalize.observations", t.normalize().observations());
+    m.put("normalize.rewards", t.normalize().rewards());
+    m.put("normalize.clip", t.normalize().clip());
     m.put("eval.interval-rounds", t.eval().intervalRounds());
     m.put("eval.episodes", t.eval().episodes());
     m.put("eval.target-return", t.eval().hasTarget() ? t.eval().targetReturn() : "none");

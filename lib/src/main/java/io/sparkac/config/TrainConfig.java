@@ -10,7 +10,8 @@ import java.util.List;
  * itself on construction, so an instance is always valid; {@link ConfigLoader} is the one place
  * that builds it from files and command-line overrides.
  */
-public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Learner learner, Eval eval)
+public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Learner learner, Normalize normalize,
+    Eval eval)
     implements Serializable {
 
   public TrainConfig {
@@ -104,6 +105,13 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
         case GAE -> gaeLambda;
         case MC -> 1.0;
       };
+    }
+  }
+
+  /** Observation normalisation and reward scaling (SB3's VecNormalize), both off by default. */
+  public record Normalize(boolean observations, boolean rewards, double clip) implements Serializable {
+    public Normalize {
+      check(clip > 0 && Double.isFinite(clip), "normalize.clip", clip, "must be > 0 and finite");
     }
   }
 

@@ -5,7 +5,8 @@ import io.sparkac.env.Environment;
 import io.sparkac.env.StepResult;
 import io.sparkac.nn.MlpForward;
 import io.sparkac.nn.MlpWeights;
-import io.sparkac.policy.CategoricalPolicy;
+import io.sparkac.policy.ObservationNormalizer;
+import io.sparkac.trajectory.StepBatch;
 import io.sparkac.random.Seeds;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -22,15 +23,17 @@ import org.apache.spark.api.java.function.FlatMapFunction;
 public final class EvalTask implements FlatMapFunction<Iterator<ActorRange>, EvalTask.Episode> {
   private final TrainConfig config;
   private final MlpWeights actorWeights;
+  private final ObservationNormalizer normalizer;
   private final boolean greedy;
 
   /** One finished evaluation episode. */
   public record Episode(int index, double episodeReturn, int length, boolean terminated)
       implements java.io.Serializable {}
 
-  public EvalTask(TrainConfig config, MlpWeights actorWeights, boolean greedy) {
+  public EvalTask(TrainConfig config, MlpWeights actorWeights, ObservationNormalizer normalizer, boolean greedy) {
     this.config = config;
     this.actorWeights = actorWeights;
+    this.normalizer = normalizer;
     this.greedy = greedy;
   }
 
@@ -50,9 +53,11 @@ public final class EvalTask implements FlatMapFunction<Iterator<ActorRange>, Eva
     for (int i = 0; i < n; i++) {
       envs[i] = Environments.create(config.env());
     }
-    int nA = Environments.discreteActions(envs[0]).n();
+    ActionHead head = ActionHead.of(envs[0].actionSpace());
+    int outSize = actorWeights.outputSize();
     int obsSize = envs[0].observationSpace().flatSize();
     float[] obs = new float[n * obsSize];
+    float[] netIn = normalizer == null ? obs : new float[n * obsSize];
     float[] one = new float[obsSize];
     SplittableRandom[] rng = new SplittableRandom[n];
     double[] ret = new double[n];
@@ -66,20 +71,26 @@ public final class EvalTask implements FlatMapFunction<Iterator<ActorRange>, Eva
       running[i] = true;
     }
     MlpForward actor = new MlpForward(actorWeights);
-    float[] logits = new float[n * nA];
-    double[] logp = new double[1];
+    float[] outputs = new float[n * outSize];
     StepResult result = new StepResult();
+    // Stochastic evaluation records its samples in a scratch one-row batch.
+    StepBatch scratch = new StepBatch("", 0, 1, 1, obsSize, head.vectorSize(), "");
     int live = n;
     while (live > 0) {
       // Finished episodes keep their last observation in the batch; their rows are ignored.
-      actor.forward(obs, n, logits);
+      if (normalizer != null) {
+        normalizer.apply(obs, netIn, n);
+      }
+      actor.forward(netIn, n, outputs);
       for (int i = 0; i < n; i++) {
         if (!running[i]) {
           continue;
         }
-        int a = greedy ? CategoricalPolicy.greedy(logits, i * nA, nA, logp)
-            : CategoricalPolicy.sample(logits, i * nA, nA, rng[i].nextDouble(), logp);
-        envs[i].step(a, one, result);
+        if (greedy) {
+          head.greedyStep(envs[i], outputs, i * outSize, one, result);
+        } else {
+          head.sampleAndStep(envs[i], outputs, i * outSize, rng[i], scratch, 0, one, result);
+        }
         ret[i] += result.reward;
         len[i]++;
         System.arraycopy(one, 0, obs, i * obsSize, obsSize);

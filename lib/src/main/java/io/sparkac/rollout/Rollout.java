@@ -2,6 +2,7 @@ package io.sparkac.rollout;
 
 import io.sparkac.config.TrainConfig;
 import io.sparkac.nn.MlpWeights;
+import io.sparkac.policy.ObservationNormalizer;
 import java.util.Comparator;
 import java.util.List;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -38,12 +39,13 @@ public final class Rollout {
   }
 
   /** Runs {@code episodes} evaluation episodes with the given policy; sorted by episode index. */
-  public List<EvalTask.Episode> evaluate(MlpWeights actor, int episodes, boolean greedy, String description) {
+  public List<EvalTask.Episode> evaluate(MlpWeights actor, ObservationNormalizer normalizer, int episodes,
+      boolean greedy, String description) {
     int parts = Math.min(episodes, config.rollout().partitions());
     jsc.setJobDescription(description);
     try {
       return jsc.parallelize(ActorRange.split(episodes, parts), parts)
-          .mapPartitions(new EvalTask(config, actor, greedy))
+          .mapPartitions(new EvalTask(config, actor, normalizer, greedy))
           .collect().stream().sorted(Comparator.comparingInt(EvalTask.Episode::index)).toList();
     } finally {
       jsc.clearJobGroup();

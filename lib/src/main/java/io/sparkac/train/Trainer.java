@@ -3,6 +3,9 @@ package io.sparkac.train;
 import io.sparkac.config.ConfigLoader;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.env.Environment;
+import io.sparkac.env.EnvironmentChecker;
+import io.sparkac.learner.RewardScaler;
+import io.sparkac.policy.ObservationNormalizer;
 import io.sparkac.learner.Learner;
 import io.sparkac.learner.LearnerStats;
 import io.sparkac.nn.Networks;
@@ -62,14 +65,20 @@ public final class Trainer {
   public TrainResult run() {
     long wallStart = System.nanoTime();
     Environment probe = Environments.create(config.env());
+    if (config.env().custom()) {
+      // A user's environment is checked (spaces, shapes, determinism, finite values) before any round.
+      EnvironmentChecker.check(probe);
+    }
     int obsSize = probe.observationSpace().flatSize();
-    int actions = Environments.discreteActions(probe).n();
 
     // ---- start: a fresh run, or resume from the last committed round ----
     List<RoundRecord> history = new ArrayList<>();
     MultiLayerNetwork actorNet;
     MultiLayerNetwork criticNet;
     ActorSnapshot[] actors = null;
+    ObservationNormalizer normalizer = config.normalize().observations()
+        ? ObservationNormalizer.initial(obsSize, config.normalize().clip()) : null;
+    RewardScaler rewardScaler = null;
     int firstRound = 0;
     long envSteps = 0;
     long episodes = 0;
@@ -80,6 +89,9 @@ public final class Trainer {
       actorNet = checkpoints.readActor(committed);
       criticNet = checkpoints.readCritic(committed);
       actors = checkpoints.readSnapshots(committed);
+      Checkpoints.Normalization saved = checkpoints.readNormalization(committed);
+      normalizer = saved.observations();
+      rewardScaler = saved.rewards();
       history.addAll(manifest.readAll());
       firstRound = committed + 1;
       envSteps = state.envSteps();
@@ -87,10 +99,13 @@ public final class Trainer {
       wallBefore = state.wallSeconds();
       log.info("resuming {} after committed round {} ({} env steps)", layout.root(), committed, envSteps);
     } else {
-      actorNet = Networks.actor(obsSize, actions, config);
+      actorNet = Networks.actor(obsSize, probe.actionSpace(), config);
       criticNet = Networks.critic(obsSize, config);
     }
     Learner learner = new Learner(config, actorNet, criticNet);
+    if (rewardScaler != null) {
+      learner.setRewardScaler(rewardScaler);
+    }
     Rollout rollout = new Rollout(jsc, config);
     int rounds = config.rounds();
     boolean solved = false;
@@ -100,7 +115,7 @@ public final class Trainer {
 
       // ---- broadcast weights and snapshots; roll out on the executors, which write Parquet ----
       PolicySnapshot policy = new PolicySnapshot(round, round, learner.actorWeights(), learner.criticWeights(),
-          actors);
+          normalizer, actors);
       String roundDir = layout.trajectoryRound(round).toString();
       storage.delete(layout.trajectoryRound(round)); // leftovers of an uncommitted attempt
       List<RolloutResult> parts = rollout.run(policy, roundDir);
@@ -114,7 +129,11 @@ public final class Trainer {
       RoundData data = TrajectoryReader.readRound(spark, roundDir);
       jsc.clearJobGroup();
       long tRead = System.nanoTime();
-      LearnerStats stats = learner.update(data, round);
+      LearnerStats stats = learner.update(data, round, normalizer);
+      if (normalizer != null) {
+        // The next round samples with statistics that include this round's observations.
+        normalizer = normalizer.update(data.obs(), data.rows());
+      }
       long t2 = System.nanoTime();
 
       // ---- evaluate the updated policy, greedily, at the interval and at the end ----
@@ -123,7 +142,7 @@ public final class Trainer {
       boolean evaluate = lastRound || (every > 0 && (round + 1) % every == 0);
       double[] eval = {Double.NaN, Double.NaN, Double.NaN};
       if (evaluate) {
-        eval = summarize(rollout.evaluate(learner.actorWeights(), config.eval().episodes(), true,
+        eval = summarize(rollout.evaluate(learner.actorWeights(), normalizer, config.eval().episodes(), true,
             "round " + round + ": evaluate"));
         solved = config.eval().hasTarget() && eval[0] >= config.eval().targetReturn();
       }
@@ -135,7 +154,8 @@ public final class Trainer {
       episodes += ep.count();
       double wall = wallBefore + (System.nanoTime() - wallStart) / 1e9;
       checkpoints.write(round, learner.actor(), learner.critic(),
-          new RunState(round, round + 1, envSteps, episodes, config.run().seed(), wall, ConfigLoader.render(config)));
+          new RunState(round, round + 1, envSteps, episodes, config.run().seed(), wall, ConfigLoader.render(config)),
+          new Checkpoints.Normalization(normalizer, learner.rewardScaler()));
       long tCheckpoint = System.nanoTime();
       long compute = parts.stream().mapToLong(RolloutResult::computeNanos).max().orElse(0);
       long write = parts.stream().mapToLong(RolloutResult::writeNanos).max().orElse(0);

@@ -62,7 +62,7 @@ public final class TrajectoryReader {
   public static RoundData readRound(SparkSession spark, String roundDir) {
     Dataset<Row> df = spark.read().schema(FILE_SCHEMA).parquet(roundDir);
     List<Row> rows = df.select(ACTOR_ID, EPISODE_ID, T, OBS, NEXT_OBS, ACTION, REWARD, TERMINATED, TRUNCATED,
-        ACTION_LOGP, VF_PRED).collectAsList();
+        ACTION_LOGP, VF_PRED, ACTION_VEC).collectAsList();
     int n = rows.size();
     Integer[] order = new Integer[n];
     for (int i = 0; i < n; i++) {
@@ -78,6 +78,8 @@ public final class TrajectoryReader {
       return c != 0 ? c : Integer.compare(x.getInt(2), y.getInt(2));
     });
     int obsSize = n == 0 ? 0 : rows.get(0).getList(3).size();
+    int actionSize = n == 0 || rows.get(0).isNullAt(11) ? 0 : rows.get(0).getList(11).size();
+    float[] actionVec = actionSize == 0 ? null : new float[n * actionSize];
     int[] actor = new int[n];
     long[] episode = new long[n];
     float[] obs = new float[n * obsSize];
@@ -99,6 +101,12 @@ public final class TrajectoryReader {
         next[i * obsSize + k] = no.get(k);
       }
       action[i] = r.isNullAt(5) ? -1 : r.getInt(5);
+      if (actionSize > 0) {
+        List<Float> a = r.getList(11);
+        for (int k = 0; k < actionSize; k++) {
+          actionVec[i * actionSize + k] = a.get(k);
+        }
+      }
       reward[i] = r.getDouble(6);
       terminated[i] = r.getBoolean(7);
       truncated[i] = r.getBoolean(8);
@@ -109,6 +117,7 @@ public final class TrajectoryReader {
     for (int i = 0; i + 1 < n; i++) {
       continues[i] = !terminated[i] && !truncated[i] && actor[i + 1] == actor[i] && episode[i + 1] == episode[i];
     }
-    return new RoundData(n, obsSize, actor, obs, next, action, reward, terminated, truncated, continues, logp, vf);
+    return new RoundData(n, obsSize, actor, obs, next, action, actionSize, actionVec, reward, terminated, truncated,
+        continues, logp, vf);
   }
 }
