@@ -47,7 +47,7 @@ class ConfigLoaderTest {
         bad("misspelt key in a file's section", "rollout { actor = 4 }", List.of(),
             "rollout.actor", "rollout.actor = 4", "did you mean rollout.actors?"),
         bad("unknown top-level section", "trainer { x = 1 }", List.of(),
-            "trainer.x", "trainer.x = 1", "unknown section trainer; sections are: env, eval, learner, network, rollout, run"),
+            "trainer.x", "trainer.x = 1", "unknown section trainer; sections are: env, eval, learner, network, normalize, rollout, run"),
         bad("unknown key without a close match", "", List.of("learner.warmup-rounds=3"),
             "learner.warmup-rounds", "learner.warmup-rounds = 3", "keys of learner are: actor-learning-rate"),
         bad("a section set to a value", "", List.of("learner=5"),
