@@ -21,7 +21,9 @@ public final class Main {
       "  train --resume <run-dir>",
       "      continue a run from its last committed round, with the config it was started with",
       "  bench [config.conf] [--repeats N] [key=value ...]",
-      "      measure rollout env steps/s, learner samples/s and the Spark overhead per round");
+      "      measure rollout env steps/s, learner samples/s and the Spark overhead per round",
+      "  jmh [JMH options, e.g. PolicyForward]",
+      "      run the JMH micro-benchmarks (policy forward, env step, advantages, learner step)");
 
   private Main() {}
 
@@ -43,6 +45,11 @@ public final class Main {
       return switch (args[0]) {
         case "train" -> TrainJob.run(rest);
         case "bench" -> BenchJob.run(rest);
+        case "jmh" -> {
+          // JMH's own command line (e.g. a benchmark regex, -f, -wi, -i); it exits the JVM itself.
+          org.openjdk.jmh.Main.main(rest);
+          yield 0;
+        }
         default -> {
           System.err.println("unknown job '" + args[0] + "'\n" + USAGE);
           yield 2;
