@@ -12,6 +12,10 @@ import io.sparkac.random.Seeds;
 import io.sparkac.rollout.NonFiniteValueException;
 import io.sparkac.trajectory.RoundData;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -31,6 +35,12 @@ public final class Learner {
   private final int actorOutputs;
   private final GlobalGradientClip actorClip;
   private final GlobalGradientClip criticClip;
+  /** Fits the critic while the caller's thread fits the actor (daemon: never blocks exit). */
+  private final ExecutorService fitter = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "sparkac-critic-fit");
+    t.setDaemon(true);
+    return t;
+  });
 
   public Learner(TrainConfig config, MultiLayerNetwork actor, MultiLayerNetwork critic) {
     this.config = config;
@@ -148,16 +158,20 @@ public final class Learner {
     check(round, "critic value loss", valueLoss);
     check(round, "policy loss", policyLoss);
 
-    // ---- fit the critic: regression to the bootstrap targets ----
-    long t0 = System.nanoTime();
+    // ---- fit the critic (regression to the bootstrap targets) and the actor (labels
+    // A * onehot(a) for PolicyGradientLoss, [a, A, 0..] for GaussianPolicyLoss) ----
+    // The two fits are independent once the targets and advantages are fixed (both come from the
+    // critic as it was before the update), so the critic fits on a second thread while the actor
+    // fits on this one: each network's arithmetic is unchanged, so the result is too.
     float[] y = new float[n];
     for (int i = 0; i < n; i++) {
       y[i] = (float) targets[i];
     }
-    fit(critic, obs, obsSize, y, 1, round, 0);
-    long t1 = System.nanoTime();
-
-    // ---- fit the actor: labels A * onehot(a) for PolicyGradientLoss, [a, A, 0..] for GaussianPolicyLoss ----
+    long t0 = System.nanoTime();
+    Future<Long> criticFit = fitter.submit(() -> {
+      fit(critic, obs, obsSize, y, 1, round, 0);
+      return System.nanoTime() - t0;
+    });
     if (l.normalizeAdvantages()) {
       Advantages.normalize(adv);
     }
@@ -170,14 +184,29 @@ public final class Learner {
         labels[i * k + d.action()[i]] = (float) adv[i];
       }
     }
-    fit(actor, obs, obsSize, labels, k, round, 1);
-    long t2 = System.nanoTime();
+    long criticNanos;
+    long actorNanos;
+    try {
+      fit(actor, obs, obsSize, labels, k, round, 1);
+      actorNanos = System.nanoTime() - t0;
+      criticNanos = criticFit.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("round " + round + ": interrupted while fitting the critic", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException("round " + round + ": the critic fit failed", e.getCause());
+    } finally {
+      criticFit.cancel(false);
+    }
 
     checkWeights(round, "critic weights", critic);
     checkWeights(round, "actor weights", actor);
     return new LearnerStats(n, valueLoss, policyLoss, entropy, ev, advMean, advStd,
         criticClip == null ? Double.NaN : criticClip.lastNorm(), actorClip == null ? Double.NaN : actorClip.lastNorm(),
-        t1 - t0, t2 - t1);
+        criticNanos, actorNanos);
   }
 
   /** Epochs of shuffled minibatches; the shuffle derives from (run seed, round, network, epoch). */
