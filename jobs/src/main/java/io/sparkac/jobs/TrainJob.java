@@ -2,6 +2,7 @@ package io.sparkac.jobs;
 
 import io.sparkac.config.ConfigLoader;
 import io.sparkac.config.TrainConfig;
+import io.sparkac.nn.Networks;
 import io.sparkac.storage.Storage;
 import io.sparkac.train.Checkpoints;
 import io.sparkac.train.Manifest;
@@ -53,6 +54,10 @@ final class TrainJob {
       }
       config = ConfigLoader.load(Path.of(configFile), overrides);
     }
+    // Loading ND4J's native libraries and DL4J's classes takes 1-2 s: do it while Spark starts.
+    Thread warmUp = new Thread(() -> Networks.critic(4, config), "sparkac-nd4j-warm-up");
+    warmUp.setDaemon(true);
+    warmUp.start();
     SparkSession spark = Sessions.get("sparkac train " + config.run().id());
     TrainResult result = new Trainer(spark, config, mode).run();
     System.out.println("trained " + result.last().envSteps() + " env steps in " + result.rounds().size()
