@@ -6,7 +6,11 @@ import java.util.Arrays;
 /**
  * Reward scaling as in SB3's VecNormalize(norm_reward=True): rewards are divided by the running
  * standard deviation of each actor's discounted return {@code R <- gamma * R + r} (reset at
- * episode ends), then clipped. Used by the learner only; the trajectory table keeps raw rewards.
+ * episode ends), then clipped. One difference from SB3: SB3 updates the statistics step by step
+ * and scales each reward with the statistics up to its step; here a round's returns are merged
+ * first and the whole round is divided by the end-of-round deviation, so that the scale does not
+ * depend on the order in which actors are visited. Used by the learner only; the trajectory table
+ * keeps raw rewards.
  * Immutable; the per-actor returns carry over rounds and are saved with each checkpoint.
  */
 public record RewardScaler(double[] actorReturns, double mean, double var, double count, double gamma,
