@@ -1,6 +1,7 @@
 package io.sparkac.jobs;
 
 import io.sparkac.config.ConfigException;
+import io.sparkac.train.RunFolderException;
 import java.util.Arrays;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -8,7 +9,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The spark-submit entry point: {@code Main <job> <args>}, where job is one of the commands below.
  * Parses arguments, builds the configuration and calls the library; holds no algorithm.
- * Exit status: 0 on success, 2 on bad input (usage, configuration), 1 on a failed run.
+ * Exit status: 0 on success, 2 on bad input (usage, configuration, a run folder that does not fit
+ * --overwrite / --resume), 1 on a failed run.
  */
 public final class Main {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
@@ -55,7 +57,7 @@ public final class Main {
           yield 2;
         }
       };
-    } catch (ConfigException | UsageException e) {
+    } catch (ConfigException | UsageException | RunFolderException e) {
       System.err.println("error: " + e.getMessage());
       return 2;
     } catch (Exception e) {

@@ -1,8 +1,11 @@
 package io.sparkac.jobs;
 
+import io.sparkac.config.ConfigException;
 import io.sparkac.config.ConfigLoader;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.nn.Networks;
+import io.sparkac.env.EnvFactory;
+import io.sparkac.rollout.Environments;
 import io.sparkac.storage.Storage;
 import io.sparkac.train.Checkpoints;
 import io.sparkac.train.Manifest;
@@ -54,6 +57,9 @@ final class TrainJob {
       }
       config = ConfigLoader.load(Path.of(configFile), overrides);
     }
+    // ---- bad input fails here, before any Spark work, with exit status 2 ----
+    checkEnvironment(config);
+    Trainer.checkRunFolder(new Storage(new Configuration()), RunLayout.of(config.run().dir()), mode);
     // Loading ND4J's native libraries and DL4J's classes takes 1-2 s: do it while Spark starts.
     Thread warmUp = new Thread(() -> Networks.critic(4, config), "sparkac-nd4j-warm-up");
     warmUp.setDaemon(true);
@@ -68,13 +74,30 @@ final class TrainJob {
     return 0;
   }
 
+  /**
+   * Creates the configured environment once on the driver: an unknown {@code env.id} (the error
+   * lists the known ids) or an {@code env.class} that cannot be created is a configuration error.
+   */
+  static void checkEnvironment(TrainConfig config) {
+    try {
+      Environments.create(config.env());
+    } catch (IllegalArgumentException e) {
+      String key = config.env().custom() ? EnvFactory.CLASS_KEY : EnvFactory.ID_KEY;
+      String value = config.env().custom() ? config.env().className() : config.env().id();
+      String reason = e.getMessage().startsWith(key + ": ") ? e.getMessage().substring(key.length() + 2)
+          : e.getMessage();
+      throw new ConfigException(key, value, reason, e);
+    }
+  }
+
   /** The config a run was started with, from its last committed checkpoint. */
   static TrainConfig configOfRun(String dir, List<String> overrides) {
     Storage storage = new Storage(new Configuration());
     RunLayout layout = RunLayout.of(dir);
     int last = new Manifest(storage, layout).lastCommitted();
     if (last < 0) {
-      throw new Main.UsageException("train --resume: " + dir + " has no committed round to resume from");
+      throw new Main.UsageException("train --resume: " + dir + " has no committed round to resume from (its config"
+          + " is saved with the first checkpoint); run train <config.conf> --resume to start it again");
     }
     RunState state = new Checkpoints(storage, layout).readState(last);
     return ConfigLoader.parse(state.config(), overrides);

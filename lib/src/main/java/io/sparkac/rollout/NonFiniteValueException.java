@@ -5,4 +5,9 @@ public final class NonFiniteValueException extends IllegalStateException {
   public NonFiniteValueException(String message) {
     super(message);
   }
+
+  /** The same fault seen on the driver: {@code cause} is the failed Spark job that reported it. */
+  public NonFiniteValueException(String message, Throwable cause) {
+    super(message, cause);
+  }
 }

@@ -12,6 +12,7 @@ import io.sparkac.nn.Networks;
 import io.sparkac.rollout.ActorSnapshot;
 import io.sparkac.rollout.Environments;
 import io.sparkac.rollout.EvalTask;
+import io.sparkac.rollout.NonFiniteValueException;
 import io.sparkac.rollout.PolicySnapshot;
 import io.sparkac.rollout.Rollout;
 import io.sparkac.rollout.RolloutResult;
@@ -21,6 +22,7 @@ import io.sparkac.trajectory.RoundData;
 import io.sparkac.trajectory.TrajectoryReader;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -56,6 +58,11 @@ public final class Trainer {
     this.storage = new Storage(jsc.hadoopConfiguration());
     this.checkpoints = new Checkpoints(storage, layout);
     this.manifest = new Manifest(storage, layout);
+    Nd4jThreads.pinToOne();
+    String threads = Nd4jThreads.warning();
+    if (threads != null) {
+      log.warn(threads);
+    }
   }
 
   public RunLayout layout() {
@@ -93,6 +100,9 @@ public final class Trainer {
       normalizer = saved.observations();
       rewardScaler = saved.rewards();
       history.addAll(manifest.readAll());
+      // metrics.csv is derived from the manifest: a run killed between a commit and this
+      // rewrite left it one round short.
+      manifest.writeMetricsCsv(history);
       firstRound = committed + 1;
       envSteps = state.envSteps();
       episodes = state.episodes();
@@ -118,7 +128,7 @@ public final class Trainer {
           normalizer, actors);
       String roundDir = layout.trajectoryRound(round).toString();
       storage.delete(layout.trajectoryRound(round)); // leftovers of an uncommitted attempt
-      List<RolloutResult> parts = rollout.run(policy, roundDir);
+      List<RolloutResult> parts = onExecutors(() -> rollout.run(policy, roundDir));
       long tRollout = System.nanoTime();
       actors = collectSnapshots(parts);
       checkpoints.writeSnapshots(round, actors);
@@ -142,8 +152,10 @@ public final class Trainer {
       boolean evaluate = lastRound || (every > 0 && (round + 1) % every == 0);
       double[] eval = {Double.NaN, Double.NaN, Double.NaN};
       if (evaluate) {
-        eval = summarize(rollout.evaluate(learner.actorWeights(), normalizer, config.eval().episodes(), true,
-            "round " + round + ": evaluate"));
+        int r = round;
+        ObservationNormalizer evalStats = normalizer;
+        eval = summarize(onExecutors(() -> rollout.evaluate(learner.actorWeights(), evalStats,
+            config.eval().episodes(), true, "round " + r + ": evaluate")));
         solved = config.eval().hasTarget() && eval[0] >= config.eval().targetReturn();
       }
 
@@ -183,34 +195,48 @@ public final class Trainer {
 
   /**
    * Checks the run folder against the start mode; returns the round to resume after, or -1. Also
-   * removes what an interrupted round left behind past the last commit.
+   * removes what an interrupted round left behind past the last commit. A new run creates its
+   * (empty) manifest folder first, so that a run killed before its first commit is still
+   * recognisable as a run and {@code --resume} restarts it from round 0.
    */
   private int prepareRunFolder() {
-    boolean exists = storage.nonEmptyDir(layout.root());
+    checkRunFolder(storage, layout, mode);
     switch (mode) {
       case FRESH -> {
-        if (exists) {
-          throw new IllegalStateException("run folder " + layout.root() + " already exists and is not empty; "
-              + "pass --resume to continue it or --overwrite to replace it");
-        }
+        storage.mkdirs(layout.manifest());
         return -1;
       }
       case OVERWRITE -> {
         storage.delete(layout.root());
+        storage.mkdirs(layout.manifest());
         return -1;
       }
       default -> {
+        storage.mkdirs(layout.manifest());
         int last = manifest.lastCommitted();
-        if (last < 0) {
-          if (exists && !storage.exists(layout.manifest())) {
-            throw new IllegalStateException("cannot resume " + layout.root() + ": it has no committed round "
-                + "(no manifest); pass --overwrite to start it again");
-          }
-          return -1;
-        }
         removeUncommitted(last);
         return last;
       }
+    }
+  }
+
+  /**
+   * Refuses a run folder that does not fit the start mode, naming the folder and the flag to
+   * pass: a new run into a folder that is not empty (an existing run folder is never overwritten
+   * silently), or a resume of a folder that is not a run. Jobs call it before any Spark work;
+   * {@link #run()} calls it again.
+   *
+   * @throws RunFolderException when the folder does not fit
+   */
+  public static void checkRunFolder(Storage storage, RunLayout layout, StartMode mode) {
+    boolean exists = storage.nonEmptyDir(layout.root());
+    if (mode == StartMode.FRESH && exists) {
+      throw new RunFolderException("run folder " + layout.root() + " already exists and is not empty; "
+          + "pass --resume to continue it or --overwrite to replace it");
+    }
+    if (mode == StartMode.RESUME && exists && !storage.exists(layout.manifest())) {
+      throw new RunFolderException("cannot resume " + layout.root() + ": it is not a run folder "
+          + "(no manifest/ folder); pass --overwrite to replace it with a new run");
     }
   }
 
@@ -228,6 +254,25 @@ public final class Trainer {
           }
         }
       }
+    }
+  }
+
+  /**
+   * Runs a Spark job. A non-finite value found in a task (an observation or a reward) reaches the
+   * caller as a {@link NonFiniteValueException} with the task's message ("round 3: reward of
+   * actor 5 is NaN"), not inside Spark's "Job aborted due to stage failure" text; Spark's
+   * exception is its cause.
+   */
+  private static <T> T onExecutors(Supplier<T> job) {
+    try {
+      return job.get();
+    } catch (Exception e) { // SparkException is checked in Java but not declared by Scala's collect()
+      for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+        if (c instanceof NonFiniteValueException nf) {
+          throw new NonFiniteValueException(nf.getMessage(), e);
+        }
+      }
+      throw e instanceof RuntimeException r ? r : new IllegalStateException(e.getMessage(), e);
     }
   }
 

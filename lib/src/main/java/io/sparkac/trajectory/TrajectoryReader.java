@@ -2,12 +2,27 @@ package io.sparkac.trajectory;
 
 import static io.sparkac.trajectory.TrajectorySchema.*;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
+import org.apache.parquet.schema.MessageType;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.execution.datasources.parquet.ParquetToSparkSchemaConverter;
+import org.apache.spark.sql.internal.SQLConf;
+import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
@@ -37,35 +52,133 @@ public final class TrajectoryReader {
   }
 
   /**
-   * Reads any folder that should hold a trajectory table, checking its schema first: a folder
-   * that is not one gets an error that names the missing or mismatched columns.
+   * Reads any folder that should hold a trajectory table (a run's {@code trajectories/} or one
+   * {@code round=N/} folder), checking it first on the driver: every Parquet file's footer is
+   * read and its columns compared with {@link TrajectorySchema#FILE_SCHEMA}. A folder that is
+   * missing, holds no Parquet files, holds a file that is not Parquet (corrupt, truncated) or a
+   * table of another schema gets an {@link IllegalArgumentException} that names the folder, the
+   * file and the missing or mismatched columns, instead of a failed Spark job. Costs one footer
+   * read per file. Files and folders whose names start with {@code _} or {@code .} are skipped,
+   * as Spark skips them.
    */
   public static Dataset<Row> open(SparkSession spark, String dir) {
-    Dataset<Row> df;
-    try {
-      df = spark.read().parquet(dir);
-    } catch (Exception e) { // AnalysisException (Scala: not declared), SparkException for corrupt files
-      throw new IllegalArgumentException(dir + " is not a readable Parquet table: " + e.getMessage(), e);
+    check(spark, dir);
+    return withIntRound(spark.read().parquet(dir), dir);
+  }
+
+  /**
+   * Reads the given rounds of a trajectory table folder ({@code <run>/trajectories}), and only
+   * them, with the {@code round} column: how a reader ignores the round folders of a run that
+   * were not committed (see {@code io.sparkac.train.RunReader}). Each round folder is checked as
+   * by {@link #open}.
+   */
+  public static Dataset<Row> openRounds(SparkSession spark, String tableDir, Collection<Integer> rounds) {
+    if (rounds.isEmpty()) {
+      return spark.createDataFrame(List.of(), SCHEMA);
     }
-    List<String> problems = mismatches(df.schema());
-    if (!problems.isEmpty()) {
-      throw new IllegalArgumentException(dir + " is not a trajectory table: " + String.join("; ", problems));
+    List<String> dirs = new ArrayList<>();
+    for (int r : new TreeSet<>(rounds)) {
+      String roundDir = new Path(tableDir, ROUND + "=" + r).toString();
+      check(spark, roundDir);
+      dirs.add(roundDir);
+    }
+    // basePath: partition discovery still reads round=N from the folder names.
+    return withIntRound(spark.read().option("basePath", tableDir).parquet(dirs.toArray(String[]::new)), tableDir);
+  }
+
+  private static void check(SparkSession spark, String dir) {
+    Configuration conf = spark.sparkContext().hadoopConfiguration();
+    List<Path> files = parquetFiles(new Path(dir), conf);
+    if (files.isEmpty()) {
+      throw new IllegalArgumentException(dir + " is not a trajectory table: it holds no Parquet files (a trajectory"
+          + " table is a folder of round=N/ folders of part-*.parquet files)");
+    }
+    ParquetToSparkSchemaConverter converter = new ParquetToSparkSchemaConverter(SQLConf.get());
+    for (Path file : files) {
+      MessageType footer;
+      try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(file, conf))) {
+        footer = reader.getFooter().getFileMetaData().getSchema();
+      } catch (IOException | RuntimeException e) { // parquet-mr reports a bad magic number as a RuntimeException
+        throw new IllegalArgumentException(dir + " is not a trajectory table: " + file + " is not a readable Parquet"
+            + " file (corrupt or truncated): " + e.getMessage(), e);
+      }
+      List<String> problems = mismatches(converter.convert(footer));
+      if (!problems.isEmpty()) {
+        throw new IllegalArgumentException(dir + " is not a trajectory table: " + file + ": "
+            + String.join("; ", problems));
+      }
+    }
+  }
+
+  /** The partition column, when there is one, must come from folders named round=N. */
+  private static Dataset<Row> withIntRound(Dataset<Row> df, String dir) {
+    if (!df.schema().getFieldIndex(ROUND).isEmpty()) {
+      StructField round = df.schema().apply(ROUND);
+      if (!round.dataType().sameType(DataTypes.IntegerType)) {
+        throw new IllegalArgumentException(dir + " is not a trajectory table: column round is "
+            + round.dataType().simpleString() + ", expected int (folders named round=N)");
+      }
     }
     return df;
   }
 
+  /** The Parquet files under {@code dir}, recursively, without hidden ones; empty if none. */
+  private static List<Path> parquetFiles(Path dir, Configuration conf) {
+    List<Path> files = new ArrayList<>();
+    try {
+      FileSystem fs = dir.getFileSystem(conf);
+      if (!fs.exists(dir)) {
+        throw new IllegalArgumentException(dir + " is not a trajectory table: no such folder");
+      }
+      collect(fs, fs.getFileStatus(dir), files);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + dir, e);
+    }
+    files.sort(null);
+    return files;
+  }
+
+  private static void collect(FileSystem fs, FileStatus status, List<Path> files) throws IOException {
+    if (status.isFile()) {
+      files.add(status.getPath());
+      return;
+    }
+    for (FileStatus child : fs.listStatus(status.getPath())) {
+      String name = child.getPath().getName();
+      if (!name.startsWith("_") && !name.startsWith(".")) {
+        collect(fs, child, files);
+      }
+    }
+  }
+
   /**
-   * Reads one committed round folder that this run wrote, sorted by (actor_id, episode_id, t).
+   * Reads one round folder that this run has just written, sorted by (actor_id, episode_id, t).
    * The schema is given, so Spark does not open every footer to infer it. Each partition of the
    * scan is packed into primitive arrays on the executors ({@link RoundChunk}), so the driver
    * receives compact columns, never one Row object per step: its memory stays near the size of
-   * the data itself (about 40 bytes plus 8 per observation value a step).
+   * the data itself (about 40 bytes plus 8 per observation value a step). A file that cannot be
+   * read fails with an {@link IllegalStateException} naming the folder and Spark's reason.
    */
   public static RoundData readRound(SparkSession spark, String roundDir) {
-    Dataset<Row> df = spark.read().schema(FILE_SCHEMA).parquet(roundDir)
-        .select(ACTOR_ID, EPISODE_ID, T, OBS, NEXT_OBS, ACTION, REWARD, TERMINATED, TRUNCATED, ACTION_LOGP, VF_PRED,
-            ACTION_VEC);
-    List<RoundChunk> chunks = df.javaRDD().mapPartitions(RoundChunk::pack).collect();
+    List<RoundChunk> chunks;
+    try {
+      Dataset<Row> df = spark.read().schema(FILE_SCHEMA).parquet(roundDir)
+          .select(ACTOR_ID, EPISODE_ID, T, OBS, NEXT_OBS, ACTION, REWARD, TERMINATED, TRUNCATED, ACTION_LOGP,
+              VF_PRED, ACTION_VEC);
+      chunks = df.javaRDD().mapPartitions(RoundChunk::pack).collect();
+    } catch (Exception e) { // SparkException is checked in Java but not declared by Scala's collect()
+      throw new IllegalStateException("cannot read trajectory round " + roundDir + ": " + rootMessage(e), e);
+    }
     return RoundChunk.merge(chunks);
+  }
+
+  private static String rootMessage(Throwable e) {
+    String msg = e.getMessage();
+    for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+      if (c.getMessage() != null) {
+        msg = c.getMessage();
+      }
+    }
+    return msg;
   }
 }

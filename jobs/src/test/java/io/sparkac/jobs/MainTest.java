@@ -1,0 +1,151 @@
+package io.sparkac.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.spark.SparkContext$;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Bad input to {@code train} exits with status 2 and an error that names the key, the value and
+ * what is allowed (or the folder and the flag), before any Spark work: no SparkContext or
+ * SparkSession exists afterwards. This test JVM never starts Spark; the jobs tests that need it
+ * run it in child processes.
+ */
+class MainTest {
+  @TempDir
+  Path tmp;
+  Path conf;
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+  private PrintStream savedErr;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    assertThat(noSparkContext()).as("precondition: no SparkContext in this JVM").isTrue();
+    conf = tmp.resolve("cartpole.conf");
+    Files.writeString(conf, "run.dir = \"" + tmp.resolve("run") + "\"\nrollout.actors = 4\n");
+    savedErr = System.err;
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  /** SparkContext.getActive is private[spark] in Scala (public in the bytecode, without a static forwarder). */
+  static boolean noSparkContext() {
+    return SparkContext$.MODULE$.getActive().isEmpty();
+  }
+
+  @AfterEach
+  void restore() {
+    System.setErr(savedErr);
+  }
+
+  /** Runs Main and checks the exit status, that no Spark was started, and returns stderr. */
+  String exitsWith2(String... args) {
+    int status = Main.run(args);
+    String stderr = err.toString(StandardCharsets.UTF_8);
+    assertThat(status).as("exit status; stderr:%n%s", stderr).isEqualTo(2);
+    assertThat(noSparkContext()).as("no SparkContext was created").isTrue();
+    assertThat(SparkSession.getActiveSession().isEmpty()).as("no active SparkSession").isTrue();
+    assertThat(SparkSession.getDefaultSession().isEmpty()).as("no default SparkSession").isTrue();
+    assertThat(tmp.resolve("run")).as("the run folder was not created").doesNotExist();
+    return stderr;
+  }
+
+  @Test
+  void anUnknownKey() {
+    assertThat(exitsWith2("train", conf.toString(), "learner.gama=0.9"))
+        .isEqualTo("error: learner.gama = 0.9: unknown key; did you mean learner.gamma?\n");
+  }
+
+  @Test
+  void anUnknownEnvironmentListsTheKnownIds() {
+    assertThat(exitsWith2("train", conf.toString(), "env.id=CartPole-v9"))
+        .isEqualTo("error: env.id = \"CartPole-v9\": unknown environment 'CartPole-v9'; known ids: CartPole-v1,"
+            + " Acrobot-v1, MountainCar-v0, MountainCarContinuous-v0, Pendulum-v1\n");
+  }
+
+  @Test
+  void anEnvironmentClassThatDoesNotExist() {
+    assertThat(exitsWith2("train", conf.toString(), "env.class=com.example.NoSuchEnv"))
+        .startsWith("error: env.class = \"com.example.NoSuchEnv\": class 'com.example.NoSuchEnv' not found by the"
+            + " thread's context class loader nor by sparkac's; env.class takes the binary name");
+  }
+
+  @Test
+  void aMissingConfigFile() {
+    Path missing = tmp.resolve("nope.conf");
+    assertThat(exitsWith2("train", missing.toString()))
+        .isEqualTo("error: config file = \"" + missing + "\": no such file\n");
+  }
+
+  @Test
+  void aBadOverride() {
+    assertThat(exitsWith2("train", conf.toString(), "rollout.actors=many"))
+        .startsWith("error: rollout.actors = \"many\": ");
+    err.reset();
+    assertThat(exitsWith2("train", conf.toString(), "=4"))
+        .isEqualTo("error: override = \"=4\": must be key=value, e.g. learner.gamma=0.99\n");
+  }
+
+  @Test
+  void anOutOfRangeValue() {
+    assertThat(exitsWith2("train", conf.toString(), "rollout.partitions=5"))
+        .isEqualTo("error: rollout.partitions = 5: must be <= rollout.actors (4): each partition owns at least one"
+            + " actor\n");
+  }
+
+  @Test
+  void anUnknownOption() {
+    assertThat(exitsWith2("train", conf.toString(), "--resmue")).startsWith("error: train: unknown option --resmue\n");
+  }
+
+  @Test
+  void anExistingRunFolderIsNotOverwrittenSilently() throws IOException {
+    Path run = Files.createDirectories(tmp.resolve("existing"));
+    Files.writeString(run.resolve("notes.txt"), "mine");
+
+    int status = Main.run(new String[] {"train", conf.toString(), "run.dir=\"" + run + "\""});
+
+    assertThat(status).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("error: run folder " + run + " already exists and is"
+        + " not empty; pass --resume to continue it or --overwrite to replace it\n");
+    assertThat(noSparkContext()).isTrue();
+    assertThat(run.resolve("notes.txt")).hasContent("mine");
+  }
+
+  @Test
+  void aFolderThatIsNotARunIsNotResumed() throws IOException {
+    Path notARun = Files.createDirectories(tmp.resolve("photos"));
+    Files.writeString(notARun.resolve("cat.jpg"), "meow");
+
+    int status = Main.run(new String[] {"train", conf.toString(), "--resume", "run.dir=\"" + notARun + "\""});
+
+    assertThat(status).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("error: cannot resume " + notARun + ": it is not a"
+        + " run folder (no manifest/ folder); pass --overwrite to replace it with a new run\n");
+    assertThat(noSparkContext()).isTrue();
+    assertThat(notARun.resolve("cat.jpg")).hasContent("meow");
+  }
+
+  @Test
+  void resumingAFolderWithNoCommittedRound() throws IOException {
+    Path run = Files.createDirectories(tmp.resolve("run"));
+    Files.createDirectories(run.resolve("manifest"));
+
+    int status = Main.run(new String[] {"train", "--resume", run.toString()});
+
+    assertThat(status).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("error: train --resume: " + run + " has no committed"
+        + " round to resume from (its config is saved with the first checkpoint); run train <config.conf> --resume"
+        + " to start it again\n");
+    assertThat(noSparkContext()).isTrue();
+  }
+}

@@ -1,0 +1,139 @@
+package io.sparkac.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sparkac.config.ConfigLoader;
+import io.sparkac.config.TrainConfig;
+import io.sparkac.learner.Learner;
+import io.sparkac.nn.Networks;
+import io.sparkac.testing.ChildJvm;
+import io.sparkac.trajectory.RoundData;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.nativeblas.NativeOpsHolder;
+
+/**
+ * ND4J's thread counts are fixed by the trainer, so the learner's weights do not depend on the
+ * driver's core count. Each case is a JVM of its own: libnd4j reads its thread settings from the
+ * environment when it loads, once per process.
+ */
+class Nd4jThreadsTest {
+  @TempDir
+  Path tmp;
+
+  /**
+   * The child: pins the threads (through a Trainer, or directly), prints the thread counts and
+   * the warning, runs two learner updates on a fixed synthetic round and prints a hash of the
+   * weights.
+   */
+  public static void main(String[] args) {
+    if (args[0].equals("trainer")) {
+      SparkSession spark = SparkSession.builder().master("local[1]").appName("threads")
+          .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
+          .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
+      new Trainer(spark, TrainerTest.config(Path.of(args[1])), StartMode.FRESH);
+      spark.stop();
+    } else if (args[0].equals("pin")) {
+      Nd4jThreads.pinToOne();
+    }
+    System.out.println("threads pool=" + Nd4j.getEnvironment().maxThreads() + " master="
+        + Nd4j.getEnvironment().maxMasterThreads() + " omp=" + NativeOpsHolder.getInstance().getDeviceNativeOps()
+        .ompGetMaxThreads() + " blas=" + Nd4j.factory().blas().getMaxThreads());
+    System.out.println("warning: " + Nd4jThreads.warning());
+    TrainConfig config = ConfigLoader.parse("", List.of("learner.minibatch-size=512"));
+    Learner learner = new Learner(config, Networks.actor(4, 2, config), Networks.critic(4, config));
+    for (int round = 0; round < 2; round++) {
+      learner.update(syntheticRound(2048), round, null);
+    }
+    System.out.println("weights " + Arrays.hashCode(learner.actor().params().dup().data().asFloat()) + " "
+        + Arrays.hashCode(learner.critic().params().dup().data().asFloat()));
+  }
+
+  /** Rows of 16 actors, episodes of 50 steps, from a fixed seed. */
+  static RoundData syntheticRound(int n) {
+    SplittableRandom rng = new SplittableRandom(7);
+    int obsSize = 4;
+    int[] actor = new int[n];
+    float[] obs = new float[n * obsSize];
+    float[] next = new float[n * obsSize];
+    int[] action = new int[n];
+    double[] reward = new double[n];
+    boolean[] terminated = new boolean[n];
+    boolean[] truncated = new boolean[n];
+    boolean[] continues = new boolean[n];
+    double[] logp = new double[n];
+    double[] vf = new double[n];
+    for (int i = 0; i < n; i++) {
+      actor[i] = i / (n / 16);
+      for (int k = 0; k < obsSize; k++) {
+        obs[i * obsSize + k] = (float) rng.nextGaussian();
+        next[i * obsSize + k] = (float) rng.nextGaussian();
+      }
+      action[i] = rng.nextInt(2);
+      reward[i] = rng.nextDouble();
+      terminated[i] = i % 50 == 49;
+      logp[i] = Math.log(0.5);
+    }
+    for (int i = 0; i + 1 < n; i++) {
+      continues[i] = !terminated[i] && actor[i + 1] == actor[i];
+    }
+    return new RoundData(n, obsSize, actor, obs, next, action, 0, null, reward, terminated, truncated, continues,
+        logp, vf);
+  }
+
+  record Child(String threads, String warning, String weights) {}
+
+  Child child(String how, Map<String, String> env) throws Exception {
+    Map<String, String> all = new HashMap<>();
+    all.put("OMP_NUM_THREADS", null);
+    all.put("SD_MAX_THREADS", null);
+    all.put("SD_MASTER_THREADS", null);
+    all.putAll(env);
+    String name = how + "-" + env.toString().replaceAll("[^A-Za-z0-9=]+", "_");
+    ChildJvm.Result r = ChildJvm.run(Nd4jThreadsTest.class.getName(), List.of(), List.of(how,
+        tmp.resolve(name).toString()), all, tmp.resolve(name + ".log"), 300);
+    assertThat(r.exitStatus()).as("exit status of %s; output:%n%s", name, r.output()).isZero();
+    return new Child(line(r.output(), "threads "), line(r.output(), "warning: "), line(r.output(), "weights "));
+  }
+
+  static String line(String output, String prefix) {
+    Matcher m = Pattern.compile("(?m)^" + prefix + "(.*)$").matcher(output);
+    assertThat(m.find()).as("a line starting with '%s' in:%n%s", prefix, output).isTrue();
+    return m.group(1);
+  }
+
+  @Test
+  void theTrainerFixesTheThreadCountsThatCanBeFixedAndWarnsAboutTheOneThatCannot() throws Exception {
+    Child reference = child("pin", Map.of("OMP_NUM_THREADS", "1"));
+    Child poolOfOne = child("trainer", Map.of("OMP_NUM_THREADS", "4", "SD_MAX_THREADS", "1"));
+    Child unpinned = child("nopin", Map.of("OMP_NUM_THREADS", "4", "SD_MAX_THREADS", "1"));
+    Child poolOfFour = child("pin", Map.of("OMP_NUM_THREADS", "4"));
+
+    assertThat(reference.threads()).isEqualTo("pool=1 master=1 omp=1 blas=1");
+    assertThat(reference.warning()).isEqualTo("null");
+    // OpenMP and OpenBLAS threads change the learner's bits...
+    assertThat(unpinned.threads()).startsWith("pool=1 master=1 omp=4 blas=");
+    assertThat(unpinned.weights()).as("weights with OpenMP and OpenBLAS left at their defaults")
+        .isNotEqualTo(reference.weights());
+    // ... so the trainer sets them to one thread, and a driver whose libnd4j pool has one thread
+    // gives the reference weights however OMP_NUM_THREADS is set.
+    assertThat(poolOfOne.threads()).isEqualTo("pool=1 master=1 omp=1 blas=1");
+    assertThat(poolOfOne.weights()).isEqualTo(reference.weights());
+    assertThat(poolOfOne.warning()).isEqualTo("null");
+    // libnd4j's pool is sized once, from the environment, when the library loads: the trainer
+    // cannot change it, and says so.
+    assertThat(poolOfFour.threads()).isEqualTo("pool=4 master=1 omp=1 blas=1");
+    assertThat(poolOfFour.warning()).startsWith("ND4J started with a pool of 4 threads (OMP_NUM_THREADS and"
+        + " SD_MAX_THREADS are not 1 in the driver's environment)");
+  }
+}
