@@ -66,8 +66,14 @@ public final class ConfigLoader {
     return fromConfig(applyOverrides(parsed, overrides));
   }
 
+  /**
+   * Applies {@code key=value} overrides. Values are HOCON, except that an unquoted value of a
+   * string key (run.dir, env.class, ...) is taken literally: HOCON would read the ':' of
+   * {@code run.dir=hdfs://nn:8020/runs/x} as a separator and {@code //} as a comment.
+   */
   static Config applyOverrides(Config base, List<String> overrides) {
     Config result = base;
+    Config defaults = defaults();
     for (String override : overrides) {
       int eq = override.indexOf('=');
       if (eq <= 0) {
@@ -75,6 +81,11 @@ public final class ConfigLoader {
       }
       String key = override.substring(0, eq).trim();
       String value = override.substring(eq + 1).trim();
+      if (!value.isEmpty() && !value.startsWith("\"") && defaults.hasPath(quoteKey(key))
+          && defaults.getValue(key).valueType() == ConfigValueType.STRING) {
+        result = result.withValue(key, com.typesafe.config.ConfigValueFactory.fromAnyRef(value, "override " + key));
+        continue;
+      }
       Config one;
       try {
         one = ConfigFactory.parseString(quoteKey(key) + " = " + value);

@@ -297,6 +297,21 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void unquotedUrisOfStringKeysOnTheCommandLineAreTakenLiterally() {
+    // HOCON alone would reject the ':' and read '//' as the start of a comment.
+    TrainConfig c = ConfigLoader.parse("", List.of("run.dir=hdfs://namenode:8020/user/me/runs//x",
+        "env.class=com.example.Env"));
+    assertThat(c.run().dir()).isEqualTo("hdfs://namenode:8020/user/me/runs//x");
+    assertThat(c.run().id()).isEqualTo("x");
+    assertThat(ConfigLoader.parse("", List.of("run.dir=\"s3a://bucket/runs/y\"")).run().dir())
+        .isEqualTo("s3a://bucket/runs/y");
+    assertThat(ConfigLoader.parse("", List.of("eval.target-return=475")).eval().targetReturn()).isEqualTo(475.0);
+    // Keys of other types are still HOCON.
+    assertThatThrownBy(() -> ConfigLoader.parse("", List.of("learner.gamma=file:///x")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("learner.gamma");
+  }
+
+  @Test
   void enumValuesAreCaseInsensitive() {
     TrainConfig c = ConfigLoader.parse("", List.of("network.activation=RELU", "learner.optimizer=RmsProp"));
     assertThat(c.network().activation()).isEqualTo(TrainConfig.Activation.RELU);
