@@ -150,7 +150,8 @@ public final class ConfigLoader {
         r.doubleValue("learner.value-coef"),
         r.doubleValue("learner.entropy-coef"),
         r.bool("learner.normalize-advantages"),
-        r.doubleValue("learner.max-grad-norm"));
+        r.doubleValue("learner.max-grad-norm"),
+        r.intValue("learner.averaging-frequency"));
     TrainConfig.Eval eval = new TrainConfig.Eval(r.intValue("eval.interval-rounds"), r.intValue("eval.episodes"),
         r.doubleOrNone("eval.target-return"));
     return new TrainConfig(run, env, rollout, network, learner, eval);
@@ -184,6 +185,7 @@ public final class ConfigLoader {
     m.put("learner.entropy-coef", l.entropyCoef());
     m.put("learner.normalize-advantages", l.normalizeAdvantages());
     m.put("learner.max-grad-norm", l.maxGradNorm());
+    m.put("learner.averaging-frequency", l.averagingFrequency());
     m.put("eval.interval-rounds", t.eval().intervalRounds());
     m.put("eval.episodes", t.eval().episodes());
     m.put("eval.target-return", t.eval().hasTarget() ? t.eval().targetReturn() : "none");
