@@ -18,6 +18,8 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
     check(rollout.partitions() <= rollout.actors(), "rollout.partitions", rollout.partitions(),
         "must be <= rollout.actors (" + rollout.actors() + "): each partition owns at least one actor");
     check(learner.minibatchSize() >= 1, "learner.minibatch-size", learner.minibatchSize(), "must be >= 1");
+    check(learner.mode() != LearnerMode.SPARK || !(normalize.observations() || normalize.rewards()),
+        "learner.mode", "spark", "does not support normalize.observations or normalize.rewards yet; use driver");
   }
 
   /** Environment steps of one round, all actors together. */
@@ -72,7 +74,7 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
     }
   }
 
-  public enum LearnerMode { DRIVER }
+  public enum LearnerMode { DRIVER, SPARK }
 
   public enum AdvantageEstimator { TD0, GAE, MC }
 
@@ -80,8 +82,8 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
 
   public record Learner(LearnerMode mode, double gamma, AdvantageEstimator advantage, double gaeLambda,
       Optimizer optimizer, double actorLearningRate, double criticLearningRate, int minibatchSize, int epochs,
-      double valueCoef, double entropyCoef, boolean normalizeAdvantages, double maxGradNorm)
-      implements Serializable {
+      double valueCoef, double entropyCoef, boolean normalizeAdvantages, double maxGradNorm,
+      int averagingFrequency) implements Serializable {
     public Learner {
       check(gamma > 0 && gamma <= 1, "learner.gamma", gamma, "must be in (0, 1]");
       check(gaeLambda >= 0 && gaeLambda <= 1, "learner.gae-lambda", gaeLambda, "must be in [0, 1]");
@@ -96,6 +98,7 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
           "must be >= 0 and finite");
       check(maxGradNorm >= 0 && Double.isFinite(maxGradNorm), "learner.max-grad-norm", maxGradNorm,
           "must be >= 0 (0 disables clipping)");
+      check(averagingFrequency >= 1, "learner.averaging-frequency", averagingFrequency, "must be >= 1");
     }
 
     /** The lambda of the configured estimator: 0 for TD(0), 1 for Monte-Carlo. */

@@ -8,6 +8,7 @@ import io.sparkac.learner.RewardScaler;
 import io.sparkac.policy.ObservationNormalizer;
 import io.sparkac.learner.Learner;
 import io.sparkac.learner.LearnerStats;
+import io.sparkac.learner.SparkLearner;
 import io.sparkac.nn.Networks;
 import io.sparkac.rollout.ActorSnapshot;
 import io.sparkac.rollout.Environments;
@@ -116,6 +117,8 @@ public final class Trainer {
     if (rewardScaler != null) {
       learner.setRewardScaler(rewardScaler);
     }
+    SparkLearner sparkLearner = config.learner().mode() == TrainConfig.LearnerMode.SPARK
+        ? new SparkLearner(spark, config, actorNet, criticNet) : null;
     Rollout rollout = new Rollout(jsc, config);
     int rounds = config.rounds();
     boolean solved = false;
@@ -135,14 +138,22 @@ public final class Trainer {
       long t1 = System.nanoTime();
 
       // ---- read the round, compute targets and advantages, fit the critic, then the actor ----
-      jsc.setJobDescription("round " + round + ": read trajectories");
-      RoundData data = TrajectoryReader.readRound(spark, roundDir);
-      jsc.clearJobGroup();
-      long tRead = System.nanoTime();
-      LearnerStats stats = learner.update(data, round, normalizer);
-      if (normalizer != null) {
-        // The next round samples with statistics that include this round's observations.
-        normalizer = normalizer.update(data.obs(), data.rows());
+      // (learner.mode = spark: all of it on the executors, straight from the round's Parquet)
+      LearnerStats stats;
+      long tRead;
+      if (sparkLearner == null) {
+        jsc.setJobDescription("round " + round + ": read trajectories");
+        RoundData data = TrajectoryReader.readRound(spark, roundDir);
+        jsc.clearJobGroup();
+        tRead = System.nanoTime();
+        stats = learner.update(data, round, normalizer);
+        if (normalizer != null) {
+          // The next round samples with statistics that include this round's observations.
+          normalizer = normalizer.update(data.obs(), data.rows());
+        }
+      } else {
+        tRead = System.nanoTime();
+        stats = sparkLearner.update(roundDir, round);
       }
       long t2 = System.nanoTime();
 
@@ -161,7 +172,7 @@ public final class Trainer {
 
       // ---- checkpoint, then commit the round (the last write), then report ----
       long tEval = System.nanoTime();
-      envSteps += data.rows();
+      envSteps += stats.samples();
       Episodes ep = Episodes.of(parts);
       episodes += ep.count();
       double wall = wallBefore + (System.nanoTime() - wallStart) / 1e9;

@@ -76,6 +76,8 @@ class ConfigLoaderTest {
             "learner.minibatch-size", "learner.minibatch-size = 0", "must be >= 1"),
         bad("epochs 0", "", List.of("learner.epochs=0"),
             "learner.epochs", "learner.epochs = 0", "must be >= 1"),
+        bad("averaging-frequency 0", "", List.of("learner.averaging-frequency=0"),
+            "learner.averaging-frequency", "learner.averaging-frequency = 0", "must be >= 1"),
         bad("gae-lambda 1.2", "", List.of("learner.gae-lambda=1.2"),
             "learner.gae-lambda", "learner.gae-lambda = 1.2", "must be in [0, 1]"),
         bad("entropy-coef -1", "", List.of("learner.entropy-coef=-1"),
@@ -217,7 +219,7 @@ class ConfigLoaderTest {
     assertThat(c.network()).isEqualTo(new TrainConfig.Network(List.of(64, 64), TrainConfig.Activation.TANH));
     assertThat(c.learner()).isEqualTo(new TrainConfig.Learner(TrainConfig.LearnerMode.DRIVER, 0.99,
         TrainConfig.AdvantageEstimator.GAE, 0.95, TrainConfig.Optimizer.ADAM, 0.001, 0.001, 256, 1, 0.5, 0.0, true,
-        0.5));
+        0.5, 4));
     assertThat(c.eval().intervalRounds()).isEqualTo(10);
     assertThat(c.eval().episodes()).isEqualTo(100);
     assertThat(c.eval().hasTarget()).isFalse();
@@ -274,7 +276,8 @@ class ConfigLoaderTest {
         learner {
           gamma = 1, advantage = mc, gae-lambda = 0, optimizer = rmsprop,
           actor-learning-rate = 7e-4, critic-learning-rate = 0.0123, minibatch-size = 1, epochs = 4,
-          value-coef = 0.25, entropy-coef = 0.01, normalize-advantages = false, max-grad-norm = 0
+          value-coef = 0.25, entropy-coef = 0.01, normalize-advantages = false, max-grad-norm = 0,
+          mode = spark, averaging-frequency = 9
         }
         eval { interval-rounds = 0, episodes = 1, target-return = 475.5 }
         """, List.of());
@@ -294,6 +297,21 @@ class ConfigLoaderTest {
     Set<String> defaultKeys = new TreeSet<>();
     ConfigLoader.defaults().entrySet().forEach(e -> defaultKeys.add(e.getKey()));
     assertThat(renderedKeys).isEqualTo(defaultKeys);
+  }
+
+  @Test
+  void unquotedUrisOfStringKeysOnTheCommandLineAreTakenLiterally() {
+    // HOCON alone would reject the ':' and read '//' as the start of a comment.
+    TrainConfig c = ConfigLoader.parse("", List.of("run.dir=hdfs://namenode:8020/user/me/runs//x",
+        "env.class=com.example.Env"));
+    assertThat(c.run().dir()).isEqualTo("hdfs://namenode:8020/user/me/runs//x");
+    assertThat(c.run().id()).isEqualTo("x");
+    assertThat(ConfigLoader.parse("", List.of("run.dir=\"s3a://bucket/runs/y\"")).run().dir())
+        .isEqualTo("s3a://bucket/runs/y");
+    assertThat(ConfigLoader.parse("", List.of("eval.target-return=475")).eval().targetReturn()).isEqualTo(475.0);
+    // Keys of other types are still HOCON.
+    assertThatThrownBy(() -> ConfigLoader.parse("", List.of("learner.gamma=file:///x")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("learner.gamma");
   }
 
   @Test
