@@ -25,7 +25,12 @@ public final class Main {
       "  bench [config.conf] [--repeats N] [--dir URI] [key=value ...]",
       "      measure rollout env steps/s, learner samples/s and the Spark overhead per round",
       "  jmh [JMH options, e.g. PolicyForward]",
-      "      run the JMH micro-benchmarks (policy forward, env step, advantages, learner step)");
+      "      run the JMH micro-benchmarks (policy forward, env step, advantages, learner step)",
+      "  evaluate <run-dir> [--round N] [--episodes K] [--greedy | --stochastic]",
+      "      run K episodes with a round's checkpoint (default: last round, eval.episodes, greedy);",
+      "      writes <run-dir>/eval/round=N/ and prints mean, std, min and max return, mean length",
+      "  report <run-dir>",
+      "      write <run-dir>/report/: PNG charts of the run and an index.html with its config");
 
   private Main() {}
 
@@ -52,6 +57,8 @@ public final class Main {
           org.openjdk.jmh.Main.main(rest);
           yield 0;
         }
+        case "evaluate" -> EvaluateJob.run(rest);
+        case "report" -> ReportJob.run(rest);
         default -> {
           System.err.println("unknown job '" + args[0] + "'\n" + USAGE);
           yield 2;

@@ -41,11 +41,21 @@ public final class Rollout {
   /** Runs {@code episodes} evaluation episodes with the given policy; sorted by episode index. */
   public List<EvalTask.Episode> evaluate(MlpWeights actor, ObservationNormalizer normalizer, int episodes,
       boolean greedy, String description) {
+    return evaluate(actor, normalizer, episodes, greedy, description, null);
+  }
+
+  /**
+   * Runs {@code episodes} evaluation episodes with the given policy and, when {@code output} is
+   * not null, writes their steps as a trajectory table to {@code output.dir()} (which the caller
+   * empties first). The episodes, sorted by index, are the same with or without output.
+   */
+  public List<EvalTask.Episode> evaluate(MlpWeights actor, ObservationNormalizer normalizer, int episodes,
+      boolean greedy, String description, EvalOutput output) {
     int parts = Math.min(episodes, config.rollout().partitions());
     jsc.setJobDescription(description);
     try {
       return jsc.parallelize(ActorRange.split(episodes, parts), parts)
-          .mapPartitions(new EvalTask(config, actor, normalizer, greedy))
+          .mapPartitions(new EvalTask(config, actor, normalizer, greedy, output, output == null ? null : hadoopConf))
           .collect().stream().sorted(Comparator.comparingInt(EvalTask.Episode::index)).toList();
     } finally {
       jsc.clearJobGroup();
