@@ -156,7 +156,15 @@ public final class ConfigLoader {
         r.bool("normalize.rewards"), r.doubleValue("normalize.clip"));
     TrainConfig.Eval eval = new TrainConfig.Eval(r.intValue("eval.interval-rounds"), r.intValue("eval.episodes"),
         r.doubleOrNone("eval.target-return"));
-    return new TrainConfig(run, env, rollout, network, learner, normalize, eval);
+    TrainConfig.Parallel parallel = new TrainConfig.Parallel(
+        r.enumValue("parallel.mode", TrainConfig.ParallelMode.class),
+        r.intValue("parallel.groups"),
+        r.enumValue("parallel.correction", TrainConfig.Correction.class),
+        r.doubleValue("parallel.clip"),
+        r.doubleValue("parallel.rho-bar"),
+        r.string("parallel.replay-order"),
+        r.longValue("parallel.straggler-ms"));
+    return new TrainConfig(run, env, rollout, network, learner, normalize, eval, parallel);
   }
 
   /** The configuration as HOCON, every key, for checkpoints and reports. */
@@ -194,6 +202,14 @@ public final class ConfigLoader {
     m.put("eval.interval-rounds", t.eval().intervalRounds());
     m.put("eval.episodes", t.eval().episodes());
     m.put("eval.target-return", t.eval().hasTarget() ? t.eval().targetReturn() : "none");
+    TrainConfig.Parallel p = t.parallel();
+    m.put("parallel.mode", lower(p.mode()));
+    m.put("parallel.groups", p.groups());
+    m.put("parallel.correction", lower(p.correction()));
+    m.put("parallel.clip", p.clip());
+    m.put("parallel.rho-bar", p.rhoBar());
+    m.put("parallel.replay-order", p.replayOrder());
+    m.put("parallel.straggler-ms", p.stragglerMs());
     Config c = ConfigFactory.empty();
     for (Map.Entry<String, Object> e : m.entrySet()) {
       c = c.withValue(e.getKey(), com.typesafe.config.ConfigValueFactory.fromAnyRef(e.getValue()));

@@ -11,12 +11,17 @@ import java.util.List;
  * that builds it from files and command-line overrides.
  */
 public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Learner learner, Normalize normalize,
-    Eval eval)
+    Eval eval, Parallel parallel)
     implements Serializable {
 
   public TrainConfig {
     check(rollout.partitions() <= rollout.actors(), "rollout.partitions", rollout.partitions(),
         "must be <= rollout.actors (" + rollout.actors() + "): each partition owns at least one actor");
+    if (parallel.async()) {
+      check(parallel.groups() <= rollout.partitions(), "parallel.groups", parallel.groups(),
+          "must be <= rollout.partitions (" + rollout.partitions() + ") in async mode: each group's job has at "
+              + "least one partition");
+    }
     check(learner.minibatchSize() >= 1, "learner.minibatch-size", learner.minibatchSize(), "must be >= 1");
     check(learner.mode() != LearnerMode.SPARK || !(normalize.observations() || normalize.rewards()),
         "learner.mode", "spark", "does not support normalize.observations or normalize.rewards yet; use driver");
@@ -128,6 +133,47 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
 
     public boolean hasTarget() {
       return !Double.isNaN(targetReturn);
+    }
+  }
+
+  public enum ParallelMode { SYNC, ASYNC }
+
+  public enum Correction { NONE, CLIPPED, VTRACE }
+
+  /**
+   * Synchronized (all actors, then one update) or asynchronous (one update per finished group of
+   * actors) parallel actor-critic. {@code groups}, {@code correction}, {@code clip},
+   * {@code rhoBar} and {@code replayOrder} apply to async mode; {@code replayOrder} is a run
+   * folder whose recorded completion order is replayed, or empty. {@code stragglerMs} is a
+   * benchmark knob for both modes: the rollout task holding actor 0 sleeps that long.
+   */
+  public record Parallel(ParallelMode mode, int groups, Correction correction, double clip, double rhoBar,
+      String replayOrder, long stragglerMs) implements Serializable {
+    public Parallel {
+      check(mode != null, "parallel.mode", mode, "must be sync or async");
+      check(groups >= 1, "parallel.groups", groups, "must be >= 1");
+      check(correction != null, "parallel.correction", correction, "must be none, clipped or vtrace");
+      check(clip > 0 && clip < 1, "parallel.clip", clip, "must be in (0, 1)");
+      check(rhoBar > 0 && Double.isFinite(rhoBar), "parallel.rho-bar", rhoBar, "must be > 0 and finite");
+      check(replayOrder != null, "parallel.replay-order", replayOrder, "must be a run folder or empty");
+      check(stragglerMs >= 0, "parallel.straggler-ms", stragglerMs, "must be >= 0 (0: off)");
+      if (mode == ParallelMode.SYNC) {
+        // Options nothing would read: synchronized samples are never stale, and a sync run is
+        // reproducible without a recorded order.
+        check(correction == Correction.NONE, "parallel.correction",
+            correction.name().toLowerCase(java.util.Locale.ROOT),
+            "must be none in sync mode (its samples are never stale); set parallel.mode = async");
+        check(replayOrder.isEmpty(), "parallel.replay-order", replayOrder,
+            "must be empty in sync mode (a sync run is reproducible as it is); set parallel.mode = async");
+      }
+    }
+
+    public boolean async() {
+      return mode == ParallelMode.ASYNC;
+    }
+
+    public boolean replays() {
+      return !replayOrder.isBlank();
     }
   }
 }

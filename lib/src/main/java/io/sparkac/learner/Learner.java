@@ -91,6 +91,15 @@ public final class Learner {
    * observation statistics the round was sampled with (null: raw observations).
    */
   public LearnerStats update(RoundData d, int round, ObservationNormalizer normalizer) {
+    return update(d, round, normalizer, null);
+  }
+
+  /**
+   * The same, with the advantages of stale samples reweighted by {@code correction} (asynchronous
+   * mode; null: no correction) where the actor's labels are built.
+   */
+  public LearnerStats update(RoundData d, int round, ObservationNormalizer normalizer,
+      OffPolicyCorrection correction) {
     int n = d.rows();
     if (n == 0) {
       throw new IllegalStateException("round " + round + ": no samples to learn from");
@@ -139,19 +148,21 @@ public final class Learner {
     float[] out = new float[n * k];
     pi.forward(obs, n, out);
     double[] logp = new double[k];
+    double[] logpNew = new double[n]; // log pi(a|s) of the actor before the update
     double entropy = 0;
     double policyLoss = 0;
     for (int i = 0; i < n; i++) {
       if (d.continuous()) {
         entropy += GaussianPolicy.entropy(out, i * k, d.actionSize());
-        policyLoss -= adv[i] * GaussianPolicy.logProb(out, i * k, d.actionSize(), d.actionVec(), i * d.actionSize());
+        logpNew[i] = GaussianPolicy.logProb(out, i * k, d.actionSize(), d.actionVec(), i * d.actionSize());
       } else {
         CategoricalPolicy.logProbs(out, i * k, k, logp);
         for (int j = 0; j < k; j++) {
           entropy -= Math.exp(logp[j]) * logp[j];
         }
-        policyLoss -= adv[i] * logp[d.action()[i]];
+        logpNew[i] = logp[d.action()[i]];
       }
+      policyLoss -= adv[i] * logpNew[i];
     }
     entropy /= n;
     policyLoss /= n;
@@ -174,6 +185,10 @@ public final class Learner {
     });
     if (l.normalizeAdvantages()) {
       Advantages.normalize(adv);
+    }
+    if (correction != null) {
+      // Off-policy correction of stale samples: A * w(rho), rho = pi(a|s) / pi_old(a|s).
+      correction.reweight(adv, logpNew, d.logp());
     }
     float[] labels = new float[n * k];
     for (int i = 0; i < n; i++) {

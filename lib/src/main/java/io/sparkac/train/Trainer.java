@@ -71,6 +71,9 @@ public final class Trainer {
   }
 
   public TrainResult run() {
+    if (config.parallel().async()) {
+      return new AsyncTrainer(spark, config, mode).run(); // parallel.mode = async: one update per group
+    }
     long wallStart = System.nanoTime();
     Environment probe = Environments.create(config.env());
     if (config.env().custom()) {
