@@ -34,7 +34,9 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  *   <li>the Spark overhead per round of real training rounds (all that is not stepping, inference
  *       or fitting), and how round time grows with the number of actors.
  * </ol>
- * Usage: {@code bench [config.conf] [--repeats N] [key=value ...]} (default: CartPole-v1).
+ * Usage: {@code bench [config.conf] [--repeats N] [--dir URI] [key=value ...]} (default: CartPole-v1).
+ * Its runs go under {@code --dir}, any Hadoop URI the driver and the executors both reach; the
+ * default, a local temporary folder, only works when they share a disk (local mode).
  */
 final class BenchJob {
   private BenchJob() {}
@@ -42,10 +44,13 @@ final class BenchJob {
   static int run(String[] args) throws Exception {
     String configFile = null;
     int repeats = 7;
+    String dir = null;
     List<String> overrides = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--repeats") && i + 1 < args.length) {
         repeats = Integer.parseInt(args[++i]);
+      } else if (args[i].equals("--dir") && i + 1 < args.length) {
+        dir = args[++i];
       } else if (args[i].contains("=")) {
         overrides.add(args[i]);
       } else if (configFile == null && !args[i].startsWith("--")) {
@@ -54,12 +59,16 @@ final class BenchJob {
         throw new Main.UsageException("bench: unexpected argument " + args[i]);
       }
     }
-    Path scratch = Files.createTempDirectory("sparkac-bench");
+    Scratch scratch = new Scratch(dir == null ? Files.createTempDirectory("sparkac-bench").toUri().toString() : dir);
     List<String> base = new ArrayList<>(overrides);
     base.add(0, "run.dir=\"" + scratch.resolve("run") + "\"");
     TrainConfig config = configFile == null ? ConfigLoader.parse("", base)
         : ConfigLoader.load(Path.of(configFile), base);
     SparkSession spark = Sessions.get("sparkac bench");
+    if (dir == null && !spark.sparkContext().isLocal()) {
+      throw new Main.UsageException("bench: --dir is required with master " + spark.sparkContext().master()
+          + ": a Hadoop URI (hdfs:, s3a:, or file: on a shared mount) that the driver and the executors both reach");
+    }
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     int cores = jsc.defaultParallelism();
     System.out.printf("bench: %s, %s, %d cores (default parallelism), Java %s, %d repeats%n",
@@ -71,8 +80,7 @@ final class BenchJob {
         "run.dir=\"" + scratch.resolve("rollout") + "\""));
     var probe = Environments.create(rolloutConfig.env());
     int obs = probe.observationSpace().flatSize();
-    int actions = Environments.discreteActions(probe).n();
-    MultiLayerNetwork actorNet = Networks.actor(obs, actions, rolloutConfig);
+    MultiLayerNetwork actorNet = Networks.actor(obs, probe.actionSpace(), rolloutConfig);
     MultiLayerNetwork criticNet = Networks.critic(obs, rolloutConfig);
     MlpWeights actorW = MlpWeights.of(actorNet, rolloutConfig.network().activation());
     MlpWeights criticW = MlpWeights.of(criticNet, rolloutConfig.network().activation());
@@ -82,16 +90,16 @@ final class BenchJob {
     long steps = rolloutConfig.stepsPerRound();
     String lastDir = null;
     for (int r = -2; r < repeats; r++) { // two warm-up rounds
-      String dir = scratch.resolve("rollout").resolve("round=" + (r + 2)).toString();
+      String roundDir = scratch.resolve("rollout", "round=" + (r + 2));
       long t0 = System.nanoTime();
-      List<RolloutResult> parts = rollout.run(new PolicySnapshot(r + 2, 0, actorW, criticW, null), dir);
+      List<RolloutResult> parts = rollout.run(new PolicySnapshot(r + 2, 0, actorW, criticW, null, null), roundDir);
       long wall = System.nanoTime() - t0;
       long compute = parts.stream().mapToLong(RolloutResult::computeNanos).sum();
       if (r >= 0) {
         perCore[r] = steps / (compute / 1e9);
         perJob[r] = steps / (wall / 1e9);
       }
-      lastDir = dir;
+      lastDir = roundDir;
     }
     System.out.printf("rollout  %,d steps/round: stepping loop %s env steps/s per core; whole rollout job "
         + "(%d partitions, with Parquet write) %s env steps/s%n", steps, stats(perCore), cores, stats(perJob));
@@ -102,7 +110,7 @@ final class BenchJob {
     double[] samplesPerSec = new double[repeats];
     for (int r = -1; r < repeats; r++) {
       long t0 = System.nanoTime();
-      learner.update(data, 100 + r);
+      learner.update(data, 100 + r, null);
       long t = System.nanoTime() - t0;
       if (r >= 0) {
         samplesPerSec[r] = data.rows() / (t / 1e9);
@@ -130,6 +138,17 @@ final class BenchJob {
           ms(measured, RoundRecord::checkpointSeconds), spreadMs(measured, RoundRecord::overheadSeconds));
     }
     return 0;
+  }
+
+  /** The bench's runs folder: a Hadoop path, so that a cluster's executors can reach it. */
+  private record Scratch(String root) {
+    String resolve(String... names) {
+      org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(root);
+      for (String n : names) {
+        p = new org.apache.hadoop.fs.Path(p, n);
+      }
+      return p.toString();
+    }
   }
 
   private static double ms(List<RoundRecord> rounds, java.util.function.ToDoubleFunction<RoundRecord> f) {

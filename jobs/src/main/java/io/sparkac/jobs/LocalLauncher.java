@@ -39,6 +39,8 @@ public final class LocalLauncher {
         "--conf", "spark.ui.enabled=false",
         "--conf", "spark.ui.showConsoleProgress=false",
         "--conf", "spark.sql.shuffle.partitions=2",
+        // parallel.mode = async: the groups' concurrent rollout jobs share the cores (one pool each).
+        "--conf", "spark.scheduler.mode=FAIR",
         "--conf", "spark.driver.host=127.0.0.1",
         "--conf", "spark.driver.bindAddress=127.0.0.1",
         // Local disks without forking chmod per file (see FastLocalFileSystem).

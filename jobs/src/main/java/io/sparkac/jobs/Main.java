@@ -22,8 +22,15 @@ public final class Main {
       "      train from a HOCON config; key=value overrides any config key",
       "  train --resume <run-dir>",
       "      continue a run from its last committed round, with the config it was started with",
-      "  bench [config.conf] [--repeats N] [key=value ...]",
-      "      measure rollout env steps/s, learner samples/s and the Spark overhead per round");
+      "  bench [config.conf] [--repeats N] [--dir URI] [key=value ...]",
+      "      measure rollout env steps/s, learner samples/s and the Spark overhead per round",
+      "  jmh [JMH options, e.g. PolicyForward]",
+      "      run the JMH micro-benchmarks (policy forward, env step, advantages, learner step)",
+      "  evaluate <run-dir> [--round N] [--episodes K] [--greedy | --stochastic]",
+      "      run K episodes with a round's checkpoint (default: last round, eval.episodes, greedy);",
+      "      writes <run-dir>/eval/round=N/ and prints mean, std, min and max return, mean length",
+      "  report <run-dir>",
+      "      write <run-dir>/report/: PNG charts of the run and an index.html with its config");
 
   private Main() {}
 
@@ -45,6 +52,13 @@ public final class Main {
       return switch (args[0]) {
         case "train" -> TrainJob.run(rest);
         case "bench" -> BenchJob.run(rest);
+        case "jmh" -> {
+          // JMH's own command line (e.g. a benchmark regex, -f, -wi, -i); it exits the JVM itself.
+          org.openjdk.jmh.Main.main(rest);
+          yield 0;
+        }
+        case "evaluate" -> EvaluateJob.run(rest);
+        case "report" -> ReportJob.run(rest);
         default -> {
           System.err.println("unknown job '" + args[0] + "'\n" + USAGE);
           yield 2;

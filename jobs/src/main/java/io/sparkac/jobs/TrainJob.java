@@ -1,8 +1,10 @@
 package io.sparkac.jobs;
 
 import io.sparkac.config.ConfigException;
+import io.sparkac.analysis.Charts;
 import io.sparkac.config.ConfigLoader;
 import io.sparkac.config.TrainConfig;
+import io.sparkac.nn.Networks;
 import io.sparkac.env.EnvFactory;
 import io.sparkac.rollout.Environments;
 import io.sparkac.storage.Storage;
@@ -19,7 +21,11 @@ import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 
-/** {@code train}: parses arguments, loads and validates the config (before any Spark work), trains. */
+/**
+ * {@code train}: parses arguments, loads and validates the config (before any Spark work), trains,
+ * and writes the learning curve ({@code <run>/report/learning-curve.png}) at the end, and also when
+ * training stops on an error (up to the last committed round).
+ */
 final class TrainJob {
   private TrainJob() {}
 
@@ -59,13 +65,32 @@ final class TrainJob {
     // ---- bad input fails here, before any Spark work, with exit status 2 ----
     checkEnvironment(config);
     Trainer.checkRunFolder(new Storage(new Configuration()), RunLayout.of(config.run().dir()), mode);
+    // Loading ND4J's native libraries and DL4J's classes takes 1-2 s: do it while Spark starts.
+    Thread warmUp = new Thread(() -> Networks.critic(4, config), "sparkac-nd4j-warm-up");
+    warmUp.setDaemon(true);
+    warmUp.start();
     SparkSession spark = Sessions.get("sparkac train " + config.run().id());
-    TrainResult result = new Trainer(spark, config, mode).run();
+    TrainResult result;
+    try {
+      result = new Trainer(spark, config, mode).run();
+    } catch (Throwable e) { // SparkException is checked but undeclared: catch all, rethrow as it is
+      // The curve up to the last committed round is what one looks at first after a failure.
+      try {
+        writeLearningCurve(spark, config);
+      } catch (RuntimeException chartFailure) {
+        e.addSuppressed(chartFailure);
+      }
+      throw e;
+    }
+    org.apache.hadoop.fs.Path curve = writeLearningCurve(spark, config);
     System.out.println("trained " + result.last().envSteps() + " env steps in " + result.rounds().size()
         + " rounds; " + (result.lastEvaluated() == null ? "not evaluated"
             : String.format("greedy eval mean %.1f at round %d", result.lastEvaluated().evalReturnMean(),
                 result.lastEvaluated().round()))
         + (result.solved() ? " (target reached)" : ""));
+    if (curve != null) {
+      System.out.println("learning curve: " + curve);
+    }
     return 0;
   }
 
@@ -83,6 +108,12 @@ final class TrainJob {
           : e.getMessage();
       throw new ConfigException(key, value, reason, e);
     }
+  }
+
+  /** Writes {@code <run>/report/learning-curve.png} from the manifest; null when no round is committed. */
+  static org.apache.hadoop.fs.Path writeLearningCurve(SparkSession spark, TrainConfig config) {
+    Storage storage = new Storage(spark.sparkContext().hadoopConfiguration());
+    return Charts.writeLearningCurve(storage, RunLayout.of(config.run().dir()), config.run().id());
   }
 
   /** The config a run was started with, from its last committed checkpoint. */

@@ -66,8 +66,14 @@ public final class ConfigLoader {
     return fromConfig(applyOverrides(parsed, overrides));
   }
 
+  /**
+   * Applies {@code key=value} overrides. Values are HOCON, except that an unquoted value of a
+   * string key (run.dir, env.class, ...) is taken literally: HOCON would read the ':' of
+   * {@code run.dir=hdfs://nn:8020/runs/x} as a separator and {@code //} as a comment.
+   */
   static Config applyOverrides(Config base, List<String> overrides) {
     Config result = base;
+    Config defaults = defaults();
     for (String override : overrides) {
       int eq = override.indexOf('=');
       if (eq <= 0) {
@@ -75,6 +81,11 @@ public final class ConfigLoader {
       }
       String key = override.substring(0, eq).trim();
       String value = override.substring(eq + 1).trim();
+      if (!value.isEmpty() && !value.startsWith("\"") && defaults.hasPath(quoteKey(key))
+          && defaults.getValue(key).valueType() == ConfigValueType.STRING) {
+        result = result.withValue(key, com.typesafe.config.ConfigValueFactory.fromAnyRef(value, "override " + key));
+        continue;
+      }
       Config one;
       try {
         one = ConfigFactory.parseString(quoteKey(key) + " = " + value);
@@ -139,10 +150,21 @@ public final class ConfigLoader {
         r.doubleValue("learner.value-coef"),
         r.doubleValue("learner.entropy-coef"),
         r.bool("learner.normalize-advantages"),
-        r.doubleValue("learner.max-grad-norm"));
+        r.doubleValue("learner.max-grad-norm"),
+        r.intValue("learner.averaging-frequency"));
+    TrainConfig.Normalize normalize = new TrainConfig.Normalize(r.bool("normalize.observations"),
+        r.bool("normalize.rewards"), r.doubleValue("normalize.clip"));
     TrainConfig.Eval eval = new TrainConfig.Eval(r.intValue("eval.interval-rounds"), r.intValue("eval.episodes"),
         r.doubleOrNone("eval.target-return"));
-    return new TrainConfig(run, env, rollout, network, learner, eval);
+    TrainConfig.Parallel parallel = new TrainConfig.Parallel(
+        r.enumValue("parallel.mode", TrainConfig.ParallelMode.class),
+        r.intValue("parallel.groups"),
+        r.enumValue("parallel.correction", TrainConfig.Correction.class),
+        r.doubleValue("parallel.clip"),
+        r.doubleValue("parallel.rho-bar"),
+        r.string("parallel.replay-order"),
+        r.longValue("parallel.straggler-ms"));
+    return new TrainConfig(run, env, rollout, network, learner, normalize, eval, parallel);
   }
 
   /** The configuration as HOCON, every key, for checkpoints and reports. */
@@ -173,9 +195,21 @@ public final class ConfigLoader {
     m.put("learner.entropy-coef", l.entropyCoef());
     m.put("learner.normalize-advantages", l.normalizeAdvantages());
     m.put("learner.max-grad-norm", l.maxGradNorm());
+    m.put("normalize.observations", t.normalize().observations());
+    m.put("normalize.rewards", t.normalize().rewards());
+    m.put("normalize.clip", t.normalize().clip());
+    m.put("learner.averaging-frequency", l.averagingFrequency());
     m.put("eval.interval-rounds", t.eval().intervalRounds());
     m.put("eval.episodes", t.eval().episodes());
     m.put("eval.target-return", t.eval().hasTarget() ? t.eval().targetReturn() : "none");
+    TrainConfig.Parallel p = t.parallel();
+    m.put("parallel.mode", lower(p.mode()));
+    m.put("parallel.groups", p.groups());
+    m.put("parallel.correction", lower(p.correction()));
+    m.put("parallel.clip", p.clip());
+    m.put("parallel.rho-bar", p.rhoBar());
+    m.put("parallel.replay-order", p.replayOrder());
+    m.put("parallel.straggler-ms", p.stragglerMs());
     Config c = ConfigFactory.empty();
     for (Map.Entry<String, Object> e : m.entrySet()) {
       c = c.withValue(e.getKey(), com.typesafe.config.ConfigValueFactory.fromAnyRef(e.getValue()));

@@ -10,13 +10,21 @@ import java.util.List;
  * itself on construction, so an instance is always valid; {@link ConfigLoader} is the one place
  * that builds it from files and command-line overrides.
  */
-public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Learner learner, Eval eval)
+public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Learner learner, Normalize normalize,
+    Eval eval, Parallel parallel)
     implements Serializable {
 
   public TrainConfig {
     check(rollout.partitions() <= rollout.actors(), "rollout.partitions", rollout.partitions(),
         "must be <= rollout.actors (" + rollout.actors() + "): each partition owns at least one actor");
+    if (parallel.async()) {
+      check(parallel.groups() <= rollout.partitions(), "parallel.groups", parallel.groups(),
+          "must be <= rollout.partitions (" + rollout.partitions() + ") in async mode: each group's job has at "
+              + "least one partition");
+    }
     check(learner.minibatchSize() >= 1, "learner.minibatch-size", learner.minibatchSize(), "must be >= 1");
+    check(learner.mode() != LearnerMode.SPARK || !(normalize.observations() || normalize.rewards()),
+        "learner.mode", "spark", "does not support normalize.observations or normalize.rewards yet; use driver");
   }
 
   /** Environment steps of one round, all actors together. */
@@ -71,7 +79,7 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
     }
   }
 
-  public enum LearnerMode { DRIVER }
+  public enum LearnerMode { DRIVER, SPARK }
 
   public enum AdvantageEstimator { TD0, GAE, MC }
 
@@ -79,8 +87,8 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
 
   public record Learner(LearnerMode mode, double gamma, AdvantageEstimator advantage, double gaeLambda,
       Optimizer optimizer, double actorLearningRate, double criticLearningRate, int minibatchSize, int epochs,
-      double valueCoef, double entropyCoef, boolean normalizeAdvantages, double maxGradNorm)
-      implements Serializable {
+      double valueCoef, double entropyCoef, boolean normalizeAdvantages, double maxGradNorm,
+      int averagingFrequency) implements Serializable {
     public Learner {
       check(gamma > 0 && gamma <= 1, "learner.gamma", gamma, "must be in (0, 1]");
       check(gaeLambda >= 0 && gaeLambda <= 1, "learner.gae-lambda", gaeLambda, "must be in [0, 1]");
@@ -95,6 +103,7 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
           "must be >= 0 and finite");
       check(maxGradNorm >= 0 && Double.isFinite(maxGradNorm), "learner.max-grad-norm", maxGradNorm,
           "must be >= 0 (0 disables clipping)");
+      check(averagingFrequency >= 1, "learner.averaging-frequency", averagingFrequency, "must be >= 1");
     }
 
     /** The lambda of the configured estimator: 0 for TD(0), 1 for Monte-Carlo. */
@@ -104,6 +113,13 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
         case GAE -> gaeLambda;
         case MC -> 1.0;
       };
+    }
+  }
+
+  /** Observation normalisation and reward scaling (SB3's VecNormalize), both off by default. */
+  public record Normalize(boolean observations, boolean rewards, double clip) implements Serializable {
+    public Normalize {
+      check(clip > 0 && Double.isFinite(clip), "normalize.clip", clip, "must be > 0 and finite");
     }
   }
 
@@ -117,6 +133,47 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
 
     public boolean hasTarget() {
       return !Double.isNaN(targetReturn);
+    }
+  }
+
+  public enum ParallelMode { SYNC, ASYNC }
+
+  public enum Correction { NONE, CLIPPED, VTRACE }
+
+  /**
+   * Synchronized (all actors, then one update) or asynchronous (one update per finished group of
+   * actors) parallel actor-critic. {@code groups}, {@code correction}, {@code clip},
+   * {@code rhoBar} and {@code replayOrder} apply to async mode; {@code replayOrder} is a run
+   * folder whose recorded completion order is replayed, or empty. {@code stragglerMs} is a
+   * benchmark knob for both modes: the rollout task holding actor 0 sleeps that long.
+   */
+  public record Parallel(ParallelMode mode, int groups, Correction correction, double clip, double rhoBar,
+      String replayOrder, long stragglerMs) implements Serializable {
+    public Parallel {
+      check(mode != null, "parallel.mode", mode, "must be sync or async");
+      check(groups >= 1, "parallel.groups", groups, "must be >= 1");
+      check(correction != null, "parallel.correction", correction, "must be none, clipped or vtrace");
+      check(clip > 0 && clip < 1, "parallel.clip", clip, "must be in (0, 1)");
+      check(rhoBar > 0 && Double.isFinite(rhoBar), "parallel.rho-bar", rhoBar, "must be > 0 and finite");
+      check(replayOrder != null, "parallel.replay-order", replayOrder, "must be a run folder or empty");
+      check(stragglerMs >= 0, "parallel.straggler-ms", stragglerMs, "must be >= 0 (0: off)");
+      if (mode == ParallelMode.SYNC) {
+        // Options nothing would read: synchronized samples are never stale, and a sync run is
+        // reproducible without a recorded order.
+        check(correction == Correction.NONE, "parallel.correction",
+            correction.name().toLowerCase(java.util.Locale.ROOT),
+            "must be none in sync mode (its samples are never stale); set parallel.mode = async");
+        check(replayOrder.isEmpty(), "parallel.replay-order", replayOrder,
+            "must be empty in sync mode (a sync run is reproducible as it is); set parallel.mode = async");
+      }
+    }
+
+    public boolean async() {
+      return mode == ParallelMode.ASYNC;
+    }
+
+    public boolean replays() {
+      return !replayOrder.isBlank();
     }
   }
 }

@@ -6,10 +6,16 @@ import io.sparkac.nn.GlobalGradientClip;
 import io.sparkac.nn.MlpForward;
 import io.sparkac.nn.MlpWeights;
 import io.sparkac.policy.CategoricalPolicy;
+import io.sparkac.policy.GaussianPolicy;
+import io.sparkac.policy.ObservationNormalizer;
 import io.sparkac.random.Seeds;
 import io.sparkac.rollout.NonFiniteValueException;
 import io.sparkac.trajectory.RoundData;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -25,15 +31,22 @@ public final class Learner {
   private final TrainConfig config;
   private final MultiLayerNetwork actor;
   private final MultiLayerNetwork critic;
-  private final int actions;
+  /** Outputs per row of the actor: logits, or the Gaussian's means and log-stds. */
+  private final int actorOutputs;
   private final GlobalGradientClip actorClip;
   private final GlobalGradientClip criticClip;
+  /** Fits the critic while the caller's thread fits the actor (daemon: never blocks exit). */
+  private final ExecutorService fitter = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "sparkac-critic-fit");
+    t.setDaemon(true);
+    return t;
+  });
 
   public Learner(TrainConfig config, MultiLayerNetwork actor, MultiLayerNetwork critic) {
     this.config = config;
     this.actor = actor;
     this.critic = critic;
-    this.actions = (int) actor.layerSize(actor.getnLayers() - 1);
+    this.actorOutputs = (int) actor.layerSize(actor.getnLayers() - 1);
     double clip = config.learner().maxGradNorm();
     this.actorClip = clip > 0 ? new GlobalGradientClip(clip) : null;
     this.criticClip = clip > 0 ? new GlobalGradientClip(clip) : null;
@@ -41,6 +54,9 @@ public final class Learner {
       actor.setListeners(actorClip);
       critic.setListeners(criticClip);
     }
+    this.rewardScaler = config.normalize().rewards()
+        ? RewardScaler.initial(config.rollout().actors(), config.learner().gamma(), config.normalize().clip())
+        : null;
   }
 
   public MultiLayerNetwork actor() {
@@ -59,21 +75,52 @@ public final class Learner {
     return MlpWeights.of(critic, config.network().activation());
   }
 
-  /** One synchronized update from round {@code round}'s samples. */
-  public LearnerStats update(RoundData d, int round) {
+  private RewardScaler rewardScaler;
+
+  /** The reward scaler's state (null when rewards are not scaled), saved with checkpoints. */
+  public RewardScaler rewardScaler() {
+    return rewardScaler;
+  }
+
+  public void setRewardScaler(RewardScaler scaler) {
+    this.rewardScaler = scaler;
+  }
+
+  /**
+   * One synchronized update from round {@code round}'s samples. {@code normalizer} is the
+   * observation statistics the round was sampled with (null: raw observations).
+   */
+  public LearnerStats update(RoundData d, int round, ObservationNormalizer normalizer) {
+    return update(d, round, normalizer, null);
+  }
+
+  /**
+   * The same, with the advantages of stale samples reweighted by {@code correction} (asynchronous
+   * mode; null: no correction) where the actor's labels are built.
+   */
+  public LearnerStats update(RoundData d, int round, ObservationNormalizer normalizer,
+      OffPolicyCorrection correction) {
     int n = d.rows();
     if (n == 0) {
       throw new IllegalStateException("round " + round + ": no samples to learn from");
     }
     TrainConfig.Learner l = config.learner();
     int obsSize = d.obsSize();
+    float[] obs = normalizer == null ? d.obs() : normalizer.applied(d.obs(), n);
+    float[] nextObs = normalizer == null ? d.nextObs() : normalizer.applied(d.nextObs(), n);
+    double[] reward = d.reward();
+    if (rewardScaler != null) {
+      RewardScaler.Scaled scaled = rewardScaler.scale(d);
+      rewardScaler = scaled.next();
+      reward = scaled.rewards();
+    }
 
     // ---- V(s) and V(s') from the critic as it was before the fit ----
     MlpForward v = new MlpForward(criticWeights());
     float[] vs = new float[n];
     float[] vNext = new float[n];
-    v.forward(d.obs(), n, vs);
-    v.forward(d.nextObs(), n, vNext);
+    v.forward(obs, n, vs);
+    v.forward(nextObs, n, vNext);
     double[] value = new double[n];
     double[] nextValue = new double[n];
     for (int i = 0; i < n; i++) {
@@ -82,7 +129,7 @@ public final class Learner {
     }
 
     // ---- targets and advantages: terminated bootstraps with 0, truncated with V(s') ----
-    Advantages.Estimates est = Advantages.gae(d.reward(), d.terminated(), d.continues(), value, nextValue,
+    Advantages.Estimates est = Advantages.gae(reward, d.terminated(), d.continues(), value, nextValue,
         l.gamma(), l.effectiveLambda());
     double[] adv = est.advantages();
     double[] targets = est.targets();
@@ -97,48 +144,84 @@ public final class Learner {
     valueLoss /= n;
     double ev = Advantages.explainedVariance(value, targets);
     MlpForward pi = new MlpForward(actorWeights());
-    float[] logits = new float[n * actions];
-    pi.forward(d.obs(), n, logits);
-    double[] logp = new double[actions];
+    int k = actorOutputs;
+    float[] out = new float[n * k];
+    pi.forward(obs, n, out);
+    double[] logp = new double[k];
+    double[] logpNew = new double[n]; // log pi(a|s) of the actor before the update
     double entropy = 0;
     double policyLoss = 0;
     for (int i = 0; i < n; i++) {
-      CategoricalPolicy.logProbs(logits, i * actions, actions, logp);
-      for (int k = 0; k < actions; k++) {
-        entropy -= Math.exp(logp[k]) * logp[k];
+      if (d.continuous()) {
+        entropy += GaussianPolicy.entropy(out, i * k, d.actionSize());
+        logpNew[i] = GaussianPolicy.logProb(out, i * k, d.actionSize(), d.actionVec(), i * d.actionSize());
+      } else {
+        CategoricalPolicy.logProbs(out, i * k, k, logp);
+        for (int j = 0; j < k; j++) {
+          entropy -= Math.exp(logp[j]) * logp[j];
+        }
+        logpNew[i] = logp[d.action()[i]];
       }
-      policyLoss -= adv[i] * logp[d.action()[i]];
+      policyLoss -= adv[i] * logpNew[i];
     }
     entropy /= n;
     policyLoss /= n;
     check(round, "critic value loss", valueLoss);
     check(round, "policy loss", policyLoss);
 
-    // ---- fit the critic: regression to the bootstrap targets ----
-    long t0 = System.nanoTime();
+    // ---- fit the critic (regression to the bootstrap targets) and the actor (labels
+    // A * onehot(a) for PolicyGradientLoss, [a, A, 0..] for GaussianPolicyLoss) ----
+    // The two fits are independent once the targets and advantages are fixed (both come from the
+    // critic as it was before the update), so the critic fits on a second thread while the actor
+    // fits on this one: each network's arithmetic is unchanged, so the result is too.
     float[] y = new float[n];
     for (int i = 0; i < n; i++) {
       y[i] = (float) targets[i];
     }
-    fit(critic, d.obs(), obsSize, y, 1, round, 0);
-    long t1 = System.nanoTime();
-
-    // ---- fit the actor: labels A * onehot(a) for PolicyGradientLoss ----
+    long t0 = System.nanoTime();
+    Future<Long> criticFit = fitter.submit(() -> {
+      fit(critic, obs, obsSize, y, 1, round, 0);
+      return System.nanoTime() - t0;
+    });
     if (l.normalizeAdvantages()) {
       Advantages.normalize(adv);
     }
-    float[] labels = new float[n * actions];
-    for (int i = 0; i < n; i++) {
-      labels[i * actions + d.action()[i]] = (float) adv[i];
+    if (correction != null) {
+      // Off-policy correction of stale samples: A * w(rho), rho = pi(a|s) / pi_old(a|s).
+      correction.reweight(adv, logpNew, d.logp());
     }
-    fit(actor, d.obs(), obsSize, labels, actions, round, 1);
-    long t2 = System.nanoTime();
+    float[] labels = new float[n * k];
+    for (int i = 0; i < n; i++) {
+      if (d.continuous()) {
+        System.arraycopy(d.actionVec(), i * d.actionSize(), labels, i * k, d.actionSize());
+        labels[i * k + d.actionSize()] = (float) adv[i];
+      } else {
+        labels[i * k + d.action()[i]] = (float) adv[i];
+      }
+    }
+    long criticNanos;
+    long actorNanos;
+    try {
+      fit(actor, obs, obsSize, labels, k, round, 1);
+      actorNanos = System.nanoTime() - t0;
+      criticNanos = criticFit.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("round " + round + ": interrupted while fitting the critic", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new IllegalStateException("round " + round + ": the critic fit failed", e.getCause());
+    } finally {
+      criticFit.cancel(false);
+    }
 
     checkWeights(round, "critic weights", critic);
     checkWeights(round, "actor weights", actor);
     return new LearnerStats(n, valueLoss, policyLoss, entropy, ev, advMean, advStd,
         criticClip == null ? Double.NaN : criticClip.lastNorm(), actorClip == null ? Double.NaN : actorClip.lastNorm(),
-        t1 - t0, t2 - t1);
+        criticNanos, actorNanos);
   }
 
   /** Epochs of shuffled minibatches; the shuffle derives from (run seed, round, network, epoch). */

@@ -23,8 +23,15 @@ public final class MlpForward {
   private final boolean tanh;
   private final float[][] bufA;
   private final float[][] bufB;
+  private final DenseKernel kernel;
 
   public MlpForward(MlpWeights weights) {
+    this(weights, DenseKernel.best());
+  }
+
+  /** With a given kernel (tests compare the kernels bit for bit). */
+  MlpForward(MlpWeights weights, DenseKernel kernel) {
+    this.kernel = kernel;
     this.weights = weights;
     this.sizes = weights.sizes();
     int layers = sizes.length - 1;
@@ -69,7 +76,7 @@ public final class MlpForward {
       }
       for (int l = 0; l < layers; l++) {
         int nOut = sizes[l + 1];
-        dense(src, sizes[l], rows[l], biases[l], nOut, dst);
+        kernel.dense4(src, sizes[l], rows[l], biases[l], nOut, dst);
         if (l < layers - 1) {
           for (int k = 0; k < BLOCK; k++) {
             if (tanh) {
@@ -85,41 +92,6 @@ public final class MlpForward {
       }
       for (int k = 0; k < live; k++) {
         System.arraycopy(dst[k], 0, out, (r0 + k) * outSize, outSize);
-      }
-    }
-  }
-
-  /**
-   * y_k = b + x_k W for four rows k at once. Every row gets the same operations in the same
-   * order ({@code y[j] += x[i] * w[i][j]}, i ascending), so a row's result does not depend on its
-   * block. All accesses in the inner loop use the same index j, which lets C2 vectorise it
-   * although it cannot prove the arrays distinct; each weight row is loaded once per four rows.
-   */
-  private static void dense(float[][] x, int nIn, float[][] w, float[] b, int nOut, float[][] y) {
-    float[] y0 = y[0];
-    float[] y1 = y[1];
-    float[] y2 = y[2];
-    float[] y3 = y[3];
-    float[] x0 = x[0];
-    float[] x1 = x[1];
-    float[] x2 = x[2];
-    float[] x3 = x[3];
-    System.arraycopy(b, 0, y0, 0, nOut);
-    System.arraycopy(b, 0, y1, 0, nOut);
-    System.arraycopy(b, 0, y2, 0, nOut);
-    System.arraycopy(b, 0, y3, 0, nOut);
-    for (int i = 0; i < nIn; i++) {
-      float a0 = x0[i];
-      float a1 = x1[i];
-      float a2 = x2[i];
-      float a3 = x3[i];
-      float[] wi = w[i];
-      for (int j = 0; j < nOut; j++) {
-        float wj = wi[j];
-        y0[j] += a0 * wj;
-        y1[j] += a1 * wj;
-        y2[j] += a2 * wj;
-        y3[j] += a3 * wj;
       }
     }
   }

@@ -1,6 +1,7 @@
 package io.sparkac.nn;
 
 import io.sparkac.config.TrainConfig;
+import io.sparkac.env.Space;
 import io.sparkac.random.Seeds;
 import java.util.List;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -32,16 +33,22 @@ public final class Networks {
    * policy is close to uniform, as in SB3's and CleanRL's policy heads.
    */
   public static MultiLayerNetwork actor(int obsSize, int actions, TrainConfig config) {
+    return actor(obsSize, new Space.Discrete(actions), config);
+  }
+
+  /**
+   * The actor for an environment's action space: a softmax over discrete actions, or for a Box
+   * of d dimensions a linear layer of 2d outputs, the Gaussian's means and log-stds (see
+   * {@link io.sparkac.policy.GaussianPolicy} for why the log-std is a head), trained with
+   * {@link GaussianPolicyLoss}.
+   */
+  public static MultiLayerNetwork actor(int obsSize, Space actionSpace, TrainConfig config) {
     TrainConfig.Learner l = config.learner();
     NeuralNetConfiguration.ListBuilder b = base(config, Seeds.mix(config.run().seed(), Seeds.NETWORK, 0),
         updater(l.optimizer(), l.actorLearningRate())).list();
     int in = addHidden(b, obsSize, config.network());
     MultiLayerConfiguration conf = b
-        .layer(new OutputLayer.Builder(new PolicyGradientLoss(l.entropyCoef()))
-            .nIn(in).nOut(actions)
-            .activation(Activation.SOFTMAX)
-            .weightInit(new WeightInitDistribution(new NormalDistribution(0, 0.01)))
-            .build())
+        .layer(outputLayer(actionSpace, in, l.entropyCoef()))
         .build();
     MultiLayerNetwork net = new MultiLayerNetwork(conf);
     net.init();
@@ -68,6 +75,22 @@ public final class Networks {
     MultiLayerNetwork net = new MultiLayerNetwork(conf);
     net.init();
     return net;
+  }
+
+  private static OutputLayer outputLayer(Space actionSpace, int in, double entropyCoef) {
+    if (actionSpace instanceof Space.Discrete d) {
+      return new OutputLayer.Builder(new PolicyGradientLoss(entropyCoef))
+          .nIn(in).nOut(d.n())
+          .activation(Activation.SOFTMAX)
+          .weightInit(new WeightInitDistribution(new NormalDistribution(0, 0.01)))
+          .build();
+    }
+    Space.Box box = (Space.Box) actionSpace;
+    return new OutputLayer.Builder(new GaussianPolicyLoss(entropyCoef))
+        .nIn(in).nOut(2 * box.dims())
+        .activation(Activation.IDENTITY)
+        .weightInit(new WeightInitDistribution(new NormalDistribution(0, 0.01)))
+        .build();
   }
 
   private static NeuralNetConfiguration.Builder base(TrainConfig config, long seed, IUpdater updater) {

@@ -2,14 +2,22 @@ package io.sparkac.rollout;
 
 import io.sparkac.config.TrainConfig;
 import io.sparkac.nn.MlpWeights;
+import io.sparkac.policy.ObservationNormalizer;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
+import org.apache.spark.api.java.JavaFutureAction;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.util.SerializableConfiguration;
 
 /** Driver side of sampling: submits the rollout and evaluation jobs. Driver only. */
 public final class Rollout {
+  /** The local property that puts a job into a FAIR scheduler pool. */
+  public static final String POOL = "spark.scheduler.pool";
+
   private final JavaSparkContext jsc;
   private final TrainConfig config;
   private final Broadcast<SerializableConfiguration> hadoopConf;
@@ -28,22 +36,107 @@ public final class Rollout {
     try {
       jsc.setJobDescription("round " + policy.round() + ": rollout");
       List<RolloutResult> results = jsc.parallelize(ranges, ranges.size())
-          .mapPartitions(new RolloutTask(config, b, hadoopConf, roundDir))
+          .mapPartitions(task(b, roundDir))
           .collect();
-      return results.stream().sorted(Comparator.comparingInt(r -> r.range().from())).toList();
+      return sorted(results);
     } finally {
       jsc.clearJobGroup();
       b.destroy();
     }
   }
 
+  /**
+   * The rollout partitions' actor ranges in {@code groups} groups (asynchronous mode): group g
+   * runs partitions [g*P/G, (g+1)*P/G), so the actors and the Parquet files of a partition are
+   * the same in both modes.
+   */
+  public List<List<ActorRange>> groups(int groups) {
+    List<List<ActorRange>> out = new ArrayList<>(groups);
+    for (ActorRange g : ActorRange.split(ranges.size(), groups)) {
+      out.add(List.copyOf(ranges.subList(g.from(), g.to())));
+    }
+    return out;
+  }
+
+  /**
+   * Submits the rollout of one group's partitions as its own Spark job and returns at once
+   * (asynchronous mode): {@code collectAsync}, in the FAIR scheduler pool {@code pool} so that
+   * concurrent groups share the executors. Its rows land in {@code dir}.
+   */
+  public PendingRollout submit(PolicySnapshot policy, List<ActorRange> group, String dir, String pool,
+      String description) {
+    Broadcast<PolicySnapshot> b = jsc.broadcast(policy);
+    try {
+      // Local properties are captured when the job is submitted, so they can be cleared at once.
+      jsc.setLocalProperty(POOL, pool);
+      jsc.setJobDescription(description);
+      JavaFutureAction<List<RolloutResult>> job = jsc.parallelize(group, group.size())
+          .mapPartitions(task(b, dir))
+          .collectAsync();
+      return new PendingRollout(job, b);
+    } catch (RuntimeException e) {
+      b.destroy();
+      throw e;
+    } finally {
+      jsc.clearJobGroup();
+      jsc.setLocalProperty(POOL, null);
+    }
+  }
+
+  static List<RolloutResult> sorted(List<RolloutResult> results) {
+    return results.stream().sorted(Comparator.comparingInt(r -> r.range().from())).toList();
+  }
+
+  private FlatMapFunction<Iterator<ActorRange>, RolloutResult> task(Broadcast<PolicySnapshot> b, String dir) {
+    RolloutTask task = new RolloutTask(config, b, hadoopConf, dir);
+    long straggler = config.parallel().stragglerMs();
+    return straggler > 0 ? new Straggler(task, straggler) : task;
+  }
+
+  /**
+   * Benchmarks only ({@code parallel.straggler-ms}): the task that holds actor 0 sleeps after its
+   * rollout, as on an executor that is that much slower, so that round times are uneven on
+   * purpose. It holds its task slot while it sleeps, as a slow executor would.
+   */
+  static final class Straggler implements FlatMapFunction<Iterator<ActorRange>, RolloutResult> {
+    private final RolloutTask task;
+    private final long millis;
+
+    Straggler(RolloutTask task, long millis) {
+      this.task = task;
+      this.millis = millis;
+    }
+
+    @Override
+    public Iterator<RolloutResult> call(Iterator<ActorRange> ranges) throws InterruptedException {
+      List<ActorRange> mine = new ArrayList<>();
+      ranges.forEachRemaining(mine::add);
+      Iterator<RolloutResult> out = task.call(mine.iterator());
+      if (mine.stream().anyMatch(r -> r.from() == 0)) {
+        Thread.sleep(millis);
+      }
+      return out;
+    }
+  }
+
   /** Runs {@code episodes} evaluation episodes with the given policy; sorted by episode index. */
-  public List<EvalTask.Episode> evaluate(MlpWeights actor, int episodes, boolean greedy, String description) {
+  public List<EvalTask.Episode> evaluate(MlpWeights actor, ObservationNormalizer normalizer, int episodes,
+      boolean greedy, String description) {
+    return evaluate(actor, normalizer, episodes, greedy, description, null);
+  }
+
+  /**
+   * Runs {@code episodes} evaluation episodes with the given policy and, when {@code output} is
+   * not null, writes their steps as a trajectory table to {@code output.dir()} (which the caller
+   * empties first). The episodes, sorted by index, are the same with or without output.
+   */
+  public List<EvalTask.Episode> evaluate(MlpWeights actor, ObservationNormalizer normalizer, int episodes,
+      boolean greedy, String description, EvalOutput output) {
     int parts = Math.min(episodes, config.rollout().partitions());
     jsc.setJobDescription(description);
     try {
       return jsc.parallelize(ActorRange.split(episodes, parts), parts)
-          .mapPartitions(new EvalTask(config, actor, greedy))
+          .mapPartitions(new EvalTask(config, actor, normalizer, greedy, output, output == null ? null : hadoopConf))
           .collect().stream().sorted(Comparator.comparingInt(EvalTask.Episode::index)).toList();
     } finally {
       jsc.clearJobGroup();

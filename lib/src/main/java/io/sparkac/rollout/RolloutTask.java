@@ -2,10 +2,8 @@ package io.sparkac.rollout;
 
 import io.sparkac.config.TrainConfig;
 import io.sparkac.env.Environment;
-import io.sparkac.env.Space;
 import io.sparkac.env.StepResult;
 import io.sparkac.nn.MlpForward;
-import io.sparkac.policy.CategoricalPolicy;
 import io.sparkac.random.Seeds;
 import io.sparkac.trajectory.StepBatch;
 import io.sparkac.trajectory.TrajectoryWriter;
@@ -69,11 +67,12 @@ public final class RolloutTask implements FlatMapFunction<Iterator<ActorRange>, 
     for (int i = 0; i < n; i++) {
       envs[i] = Environments.create(config.env());
     }
-    Space.Discrete actionSpace = Environments.discreteActions(envs[0]);
-    int nA = actionSpace.n();
+    ActionHead head = ActionHead.of(envs[0].actionSpace());
     int obsSize = envs[0].observationSpace().flatSize();
+    int outSize = p.actor().outputSize();
 
     float[] obs = new float[n * obsSize];
+    float[] netIn = p.normalizer() == null ? obs : new float[n * obsSize];
     float[] one = new float[obsSize];
     long[] episodeIndex = new long[n];
     double[] episodeReturn = new double[n];
@@ -95,38 +94,40 @@ public final class RolloutTask implements FlatMapFunction<Iterator<ActorRange>, 
       rng[i] = new SplittableRandom(Seeds.mix(seed, Seeds.ACTIONS, actorId, p.round()));
     }
 
-    StepBatch batch = new StepBatch(config.run().id(), p.policyVersion(), n, steps, obsSize, 0, executorId);
+    StepBatch batch = new StepBatch(config.run().id(), p.policyVersion(), n, steps, obsSize, head.vectorSize(),
+        executorId);
     for (int i = 0; i < n; i++) {
       batch.actorId[i] = range.from() + i;
     }
     MlpForward actor = new MlpForward(p.actor());
     MlpForward critic = new MlpForward(p.critic());
-    float[] logits = new float[n * nA];
+    float[] outputs = new float[n * outSize];
     float[] values = new float[n];
-    double[] logp = new double[1];
     StepResult result = new StepResult();
     List<Double> returns = new ArrayList<>();
     List<Integer> lengths = new ArrayList<>();
     List<Boolean> terminatedEpisodes = new ArrayList<>();
 
     for (int step = 0; step < steps; step++) {
-      actor.forward(obs, n, logits);
-      critic.forward(obs, n, values);
+      // ---- one batched forward pass of each network for the whole partition ----
+      if (p.normalizer() != null) {
+        p.normalizer().apply(obs, netIn, n);
+      }
+      actor.forward(netIn, n, outputs);
+      critic.forward(netIn, n, values);
       for (int i = 0; i < n; i++) {
         int row = batch.row(i, step);
         int o = i * obsSize;
         System.arraycopy(obs, o, batch.obs, row * obsSize, obsSize);
-        int a = CategoricalPolicy.sample(logits, i * nA, nA, rng[i].nextDouble(), logp);
-        envs[i].step(a, one, result);
+        // ---- sample with actor i's own generator and step its environment ----
+        batch.logp[row] = head.sampleAndStep(envs[i], outputs, i * outSize, rng[i], batch, row, one, result);
         checkFinite(one, result.reward, p.round(), range.from() + i);
         System.arraycopy(one, 0, batch.nextObs, row * obsSize, obsSize);
         batch.episodeId[row] = StepBatch.episodeId(range.from() + i, episodeIndex[i]);
         batch.t[row] = episodeLength[i];
-        batch.action[row] = a;
         batch.reward[row] = result.reward;
         batch.terminated[row] = result.terminated;
         batch.truncated[row] = result.truncated;
-        batch.logp[row] = logp[0];
         batch.vfPred[row] = values[i];
         episodeReturn[i] += result.reward;
         episodeLength[i]++;

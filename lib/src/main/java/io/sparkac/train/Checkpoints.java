@@ -3,6 +3,8 @@ package io.sparkac.train;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.sparkac.learner.RewardScaler;
+import io.sparkac.policy.ObservationNormalizer;
 import io.sparkac.rollout.ActorSnapshot;
 import io.sparkac.storage.Storage;
 import java.io.DataInputStream;
@@ -36,7 +38,11 @@ public final class Checkpoints {
    * and the run state into {@code checkpoints/round=N/}, built under a hidden name and renamed
    * into place whole.
    */
-  public void write(int round, MultiLayerNetwork actor, MultiLayerNetwork critic, RunState state) {
+  /** The normalisation statistics of a checkpoint; either part null when disabled. */
+  public record Normalization(ObservationNormalizer observations, RewardScaler rewards) {}
+
+  public void write(int round, MultiLayerNetwork actor, MultiLayerNetwork critic, RunState state,
+      Normalization normalization) {
     Path target = layout.checkpoint(round);
     Path tmp = new Path(layout.checkpoints(), "_round=" + round + ".tmp");
     storage.delete(tmp);
@@ -44,6 +50,8 @@ public final class Checkpoints {
     writeModel(new Path(tmp, "actor.zip"), actor);
     writeModel(new Path(tmp, "critic.zip"), critic);
     storage.writeAtomically(new Path(tmp, "state.json"), out -> JSON.writeValue(nonClosing(out), state));
+    storage.writeAtomically(new Path(tmp, "normalization.json"),
+        out -> JSON.writeValue(nonClosing(out), normalization));
     // An uncommitted checkpoint of this round from a run that died may be there: replace it.
     storage.delete(target);
     storage.rename(tmp, target, false);
@@ -63,6 +71,11 @@ public final class Checkpoints {
 
   private MultiLayerNetwork readModel(Path path) {
     return storage.read(path, in -> ModelSerializer.restoreMultiLayerNetwork(in, true));
+  }
+
+  public Normalization readNormalization(int round) {
+    return storage.read(new Path(layout.checkpoint(round), "normalization.json"),
+        in -> JSON.readValue(in, Normalization.class));
   }
 
   public RunState readState(int round) {

@@ -12,6 +12,16 @@ package io.sparkac.train;
  * is neither stepping, inference nor fitting: the round's time less the slowest task's stepping
  * loop, the learner and the evaluation (job scheduling, row conversion, Parquet write and read,
  * checkpoint and commit).
+ *
+ * <p>Parallel mode: {@code group} is the group of actors whose samples the update learned from
+ * (-1: all actors, synchronized mode); in asynchronous mode the run's completion order is the
+ * sequence of {@code group} over the committed updates, and {@code round} is the update's index.
+ * {@code sampleVersion} is the policy version the samples were drawn with (every row of the
+ * update has it as {@code policy_version}: one group's job samples with one policy) and
+ * {@code staleness = policyVersion - sampleVersion} the updates applied since (0 in sync mode).
+ * {@code rhoMean}, {@code rhoMax} and {@code correctedFraction} describe the importance ratios
+ * pi/pi_old of the samples and the fraction of weights the correction truncated or zeroed (see
+ * {@link io.sparkac.learner.OffPolicyCorrection}); NaN in sync mode.
  */
 public record RoundRecord(int round, int policyVersion, long envSteps, long episodes, int episodesInRound,
     double episodeReturnMean, double episodeReturnMin, double episodeReturnMax, double episodeLengthMean,
@@ -19,13 +29,30 @@ public record RoundRecord(int round, int policyVersion, long envSteps, long epis
     double actorGradNorm, double evalReturnMean, double evalReturnStd, double evalLengthMean,
     double rolloutSeconds, double rolloutComputeSeconds, double writeSeconds, double readSeconds,
     double learnSeconds, double evalSeconds, double checkpointSeconds, double overheadSeconds, double roundSeconds,
-    double wallSeconds) {
+    double wallSeconds, int group, int sampleVersion, int staleness, double rhoMean, double rhoMax,
+    double correctedFraction) {
+
+  /** A synchronized round: all actors, samples of the current policy. */
+  public RoundRecord(int round, int policyVersion, long envSteps, long episodes, int episodesInRound,
+      double episodeReturnMean, double episodeReturnMin, double episodeReturnMax, double episodeLengthMean,
+      double valueLoss, double policyLoss, double entropy, double explainedVariance, double criticGradNorm,
+      double actorGradNorm, double evalReturnMean, double evalReturnStd, double evalLengthMean,
+      double rolloutSeconds, double rolloutComputeSeconds, double writeSeconds, double readSeconds,
+      double learnSeconds, double evalSeconds, double checkpointSeconds, double overheadSeconds,
+      double roundSeconds, double wallSeconds) {
+    this(round, policyVersion, envSteps, episodes, episodesInRound, episodeReturnMean, episodeReturnMin,
+        episodeReturnMax, episodeLengthMean, valueLoss, policyLoss, entropy, explainedVariance, criticGradNorm,
+        actorGradNorm, evalReturnMean, evalReturnStd, evalLengthMean, rolloutSeconds, rolloutComputeSeconds,
+        writeSeconds, readSeconds, learnSeconds, evalSeconds, checkpointSeconds, overheadSeconds, roundSeconds,
+        wallSeconds, -1, policyVersion, 0, Double.NaN, Double.NaN, Double.NaN);
+  }
 
   static final String CSV_HEADER = "round,policy_version,env_steps,episodes,episodes_in_round,"
       + "episode_return_mean,episode_return_min,episode_return_max,episode_length_mean,value_loss,policy_loss,"
       + "entropy,explained_variance,critic_grad_norm,actor_grad_norm,eval_return_mean,eval_return_std,"
       + "eval_length_mean,rollout_seconds,rollout_compute_seconds,write_seconds,read_seconds,learn_seconds,"
-      + "eval_seconds,checkpoint_seconds,overhead_seconds,round_seconds,wall_seconds";
+      + "eval_seconds,checkpoint_seconds,overhead_seconds,round_seconds,wall_seconds,group,sample_version,staleness,"
+      + "rho_mean,rho_max,corrected_fraction";
 
   String csvRow() {
     return round + "," + policyVersion + "," + envSteps + "," + episodes + "," + episodesInRound + ","
@@ -35,7 +62,8 @@ public record RoundRecord(int round, int policyVersion, long envSteps, long epis
         + num(evalReturnMean) + "," + num(evalReturnStd) + "," + num(evalLengthMean) + ","
         + num(rolloutSeconds) + "," + num(rolloutComputeSeconds) + "," + num(writeSeconds) + ","
         + num(readSeconds) + "," + num(learnSeconds) + "," + num(evalSeconds) + "," + num(checkpointSeconds) + ","
-        + num(overheadSeconds) + "," + num(roundSeconds) + "," + num(wallSeconds);
+        + num(overheadSeconds) + "," + num(roundSeconds) + "," + num(wallSeconds) + "," + group + ","
+        + sampleVersion + "," + staleness + "," + num(rhoMean) + "," + num(rhoMax) + "," + num(correctedFraction);
   }
 
   private static String num(double v) {

@@ -10,7 +10,8 @@ import org.apache.hadoop.fs.Path;
  *   checkpoints/round=N/                  actor.zip, critic.zip (DL4J, with updater state), state.json
  *   manifest/round-0000NN.json            the commit of round N, written last; its metrics row
  *   metrics.csv                           every committed round's metrics (derived from the manifest)
- *   eval/                                 evaluation summaries
+ *   eval/round=N/part-*.parquet           evaluation episodes of round N's checkpoint (evaluate job)
+ *   report/                               charts (PNG) and index.html (report job; train writes its learning curve)
  * </pre>
  * A round exists only once its manifest entry exists; readers ignore other round folders.
  */
@@ -53,5 +54,13 @@ public record RunLayout(Path root) {
 
   public Path eval() {
     return new Path(root, "eval");
+  }
+
+  public Path evalRound(int round) {
+    return new Path(eval(), "round=" + round);
+  }
+
+  public Path report() {
+    return new Path(root, "report");
   }
 }

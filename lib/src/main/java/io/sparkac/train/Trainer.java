@@ -3,8 +3,12 @@ package io.sparkac.train;
 import io.sparkac.config.ConfigLoader;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.env.Environment;
+import io.sparkac.env.EnvironmentChecker;
+import io.sparkac.learner.RewardScaler;
+import io.sparkac.policy.ObservationNormalizer;
 import io.sparkac.learner.Learner;
 import io.sparkac.learner.LearnerStats;
+import io.sparkac.learner.SparkLearner;
 import io.sparkac.nn.Networks;
 import io.sparkac.rollout.ActorSnapshot;
 import io.sparkac.rollout.Environments;
@@ -67,16 +71,25 @@ public final class Trainer {
   }
 
   public TrainResult run() {
+    if (config.parallel().async()) {
+      return new AsyncTrainer(spark, config, mode).run(); // parallel.mode = async: one update per group
+    }
     long wallStart = System.nanoTime();
     Environment probe = Environments.create(config.env());
+    if (config.env().custom()) {
+      // A user's environment is checked (spaces, shapes, determinism, finite values) before any round.
+      EnvironmentChecker.check(probe);
+    }
     int obsSize = probe.observationSpace().flatSize();
-    int actions = Environments.discreteActions(probe).n();
 
     // ---- start: a fresh run, or resume from the last committed round ----
     List<RoundRecord> history = new ArrayList<>();
     MultiLayerNetwork actorNet;
     MultiLayerNetwork criticNet;
     ActorSnapshot[] actors = null;
+    ObservationNormalizer normalizer = config.normalize().observations()
+        ? ObservationNormalizer.initial(obsSize, config.normalize().clip()) : null;
+    RewardScaler rewardScaler = null;
     int firstRound = 0;
     long envSteps = 0;
     long episodes = 0;
@@ -87,6 +100,9 @@ public final class Trainer {
       actorNet = checkpoints.readActor(committed);
       criticNet = checkpoints.readCritic(committed);
       actors = checkpoints.readSnapshots(committed);
+      Checkpoints.Normalization saved = checkpoints.readNormalization(committed);
+      normalizer = saved.observations();
+      rewardScaler = saved.rewards();
       history.addAll(manifest.readAll());
       // metrics.csv is derived from the manifest: a run killed between a commit and this
       // rewrite left it one round short.
@@ -97,10 +113,15 @@ public final class Trainer {
       wallBefore = state.wallSeconds();
       log.info("resuming {} after committed round {} ({} env steps)", layout.root(), committed, envSteps);
     } else {
-      actorNet = Networks.actor(obsSize, actions, config);
+      actorNet = Networks.actor(obsSize, probe.actionSpace(), config);
       criticNet = Networks.critic(obsSize, config);
     }
     Learner learner = new Learner(config, actorNet, criticNet);
+    if (rewardScaler != null) {
+      learner.setRewardScaler(rewardScaler);
+    }
+    SparkLearner sparkLearner = config.learner().mode() == TrainConfig.LearnerMode.SPARK
+        ? new SparkLearner(spark, config, actorNet, criticNet) : null;
     Rollout rollout = new Rollout(jsc, config);
     int rounds = config.rounds();
     boolean solved = false;
@@ -110,7 +131,7 @@ public final class Trainer {
 
       // ---- broadcast weights and snapshots; roll out on the executors, which write Parquet ----
       PolicySnapshot policy = new PolicySnapshot(round, round, learner.actorWeights(), learner.criticWeights(),
-          actors);
+          normalizer, actors);
       String roundDir = layout.trajectoryRound(round).toString();
       storage.delete(layout.trajectoryRound(round)); // leftovers of an uncommitted attempt
       List<RolloutResult> parts = onExecutors(() -> rollout.run(policy, roundDir));
@@ -120,11 +141,23 @@ public final class Trainer {
       long t1 = System.nanoTime();
 
       // ---- read the round, compute targets and advantages, fit the critic, then the actor ----
-      jsc.setJobDescription("round " + round + ": read trajectories");
-      RoundData data = TrajectoryReader.readRound(spark, roundDir);
-      jsc.clearJobGroup();
-      long tRead = System.nanoTime();
-      LearnerStats stats = learner.update(data, round);
+      // (learner.mode = spark: all of it on the executors, straight from the round's Parquet)
+      LearnerStats stats;
+      long tRead;
+      if (sparkLearner == null) {
+        jsc.setJobDescription("round " + round + ": read trajectories");
+        RoundData data = TrajectoryReader.readRound(spark, roundDir);
+        jsc.clearJobGroup();
+        tRead = System.nanoTime();
+        stats = learner.update(data, round, normalizer);
+        if (normalizer != null) {
+          // The next round samples with statistics that include this round's observations.
+          normalizer = normalizer.update(data.obs(), data.rows());
+        }
+      } else {
+        tRead = System.nanoTime();
+        stats = sparkLearner.update(roundDir, round);
+      }
       long t2 = System.nanoTime();
 
       // ---- evaluate the updated policy, greedily, at the interval and at the end ----
@@ -134,19 +167,21 @@ public final class Trainer {
       double[] eval = {Double.NaN, Double.NaN, Double.NaN};
       if (evaluate) {
         int r = round;
-        eval = summarize(onExecutors(() -> rollout.evaluate(learner.actorWeights(), config.eval().episodes(), true,
-            "round " + r + ": evaluate")));
+        ObservationNormalizer evalStats = normalizer;
+        eval = summarize(onExecutors(() -> rollout.evaluate(learner.actorWeights(), evalStats,
+            config.eval().episodes(), true, "round " + r + ": evaluate")));
         solved = config.eval().hasTarget() && eval[0] >= config.eval().targetReturn();
       }
 
       // ---- checkpoint, then commit the round (the last write), then report ----
       long tEval = System.nanoTime();
-      envSteps += data.rows();
+      envSteps += stats.samples();
       Episodes ep = Episodes.of(parts);
       episodes += ep.count();
       double wall = wallBefore + (System.nanoTime() - wallStart) / 1e9;
       checkpoints.write(round, learner.actor(), learner.critic(),
-          new RunState(round, round + 1, envSteps, episodes, config.run().seed(), wall, ConfigLoader.render(config)));
+          new RunState(round, round + 1, envSteps, episodes, config.run().seed(), wall, ConfigLoader.render(config)),
+          new Checkpoints.Normalization(normalizer, learner.rewardScaler()));
       long tCheckpoint = System.nanoTime();
       long compute = parts.stream().mapToLong(RolloutResult::computeNanos).max().orElse(0);
       long write = parts.stream().mapToLong(RolloutResult::writeNanos).max().orElse(0);

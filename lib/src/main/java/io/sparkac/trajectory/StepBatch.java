@@ -4,6 +4,9 @@ package io.sparkac.trajectory;
  * The rows one rollout task produces, stored column by column in primitive arrays (no object
  * per row). Row index = local actor index * steps + step, so the rows of each actor are
  * contiguous and in time order, which is also the order the Parquet file gets.
+ *
+ * <p>Evaluation episodes have different lengths: {@link #ofRows} lays them out with
+ * {@code steps = 1}, so that {@code actorId} is given row by row.
  */
 public final class StepBatch {
   public final String runId;
@@ -14,6 +17,8 @@ public final class StepBatch {
   /** Continuous action size, or 0 for discrete actions. */
   public final int actionSize;
   public final String executorId;
+  /** Evaluation rows (the {@code eval} column) rather than training rows. */
+  public final boolean eval;
 
   public final int[] actorId;
   public final long[] episodeId;
@@ -28,8 +33,15 @@ public final class StepBatch {
   public final double[] logp;
   public final double[] vfPred;
 
+  /** A batch of training rows. */
   public StepBatch(String runId, int policyVersion, int actors, int steps, int obsSize, int actionSize,
       String executorId) {
+    this(runId, policyVersion, actors, steps, obsSize, actionSize, executorId, false);
+  }
+
+  private StepBatch(String runId, int policyVersion, int actors, int steps, int obsSize, int actionSize,
+      String executorId, boolean eval) {
+    this.eval = eval;
     this.runId = runId;
     this.policyVersion = policyVersion;
     this.actors = actors;
@@ -50,6 +62,14 @@ public final class StepBatch {
     nextObs = new float[Math.multiplyExact(rows, obsSize)];
     logp = new double[rows];
     vfPred = new double[rows];
+  }
+
+  /**
+   * A batch of {@code rows} evaluation rows listed one by one ({@code steps = 1}): row r's actor is
+   * {@code actorId[r]}, and its step index within its episode is {@code t[r]}.
+   */
+  public static StepBatch ofRows(String runId, int policyVersion, int rows, int obsSize, String executorId) {
+    return new StepBatch(runId, policyVersion, rows, 1, obsSize, 0, executorId, true);
   }
 
   public int rows() {

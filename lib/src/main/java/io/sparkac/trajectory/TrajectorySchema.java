@@ -33,7 +33,16 @@ import org.apache.spark.sql.types.StructType;
  *   <li>{@code action_logp}: log pi(action | obs) under the sampling policy.
  *   <li>{@code vf_pred}: V(obs) of the critic the round was sampled with.
  *   <li>{@code executor_id}: the Spark executor that sampled the row ("driver" in local mode).
+ *   <li>{@code eval}: false for training rows; true for evaluation episodes, which the
+ *       {@code evaluate} job writes to {@code <run>/eval/round=N/} with the same columns.
  * </ul>
+ *
+ * <p>Evaluation tables: {@code round} is the checkpoint's round, {@code policy_version} its
+ * policy version, {@code actor_id} the evaluation episode's index e (one environment per episode,
+ * reset with the seed (run seed, EVAL, e)), {@code episode_id = e * 2^32}, {@code action_logp}
+ * the log-probability of the action taken (greedy or sampled) and {@code vf_pred} V(obs) of the
+ * checkpoint's critic. The marker is a column, not only the folder, so that rows keep it when
+ * tables are combined.
  */
 public final class TrajectorySchema {
   private TrajectorySchema() {}
@@ -54,6 +63,7 @@ public final class TrajectorySchema {
   public static final String ACTION_LOGP = "action_logp";
   public static final String VF_PRED = "vf_pred";
   public static final String EXECUTOR_ID = "executor_id";
+  public static final String EVAL = "eval";
 
   /** The columns stored in each file (all but the partition column {@code round}). */
   public static final StructType FILE_SCHEMA = new StructType(new StructField[] {
@@ -73,6 +83,7 @@ public final class TrajectorySchema {
       field(ACTION_LOGP, DataTypes.DoubleType, false, "log pi(action | obs) of the sampling policy"),
       field(VF_PRED, DataTypes.DoubleType, false, "V(obs) of the sampling critic"),
       field(EXECUTOR_ID, DataTypes.StringType, false, "Spark executor id that sampled the step"),
+      field(EVAL, DataTypes.BooleanType, false, "true for evaluation episodes, false for training rows"),
   });
 
   /** The table as readers see it: the file columns plus {@code round}. */
@@ -96,6 +107,7 @@ public final class TrajectorySchema {
       .required(PrimitiveTypeName.DOUBLE).named(ACTION_LOGP)
       .required(PrimitiveTypeName.DOUBLE).named(VF_PRED)
       .required(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named(EXECUTOR_ID)
+      .required(PrimitiveTypeName.BOOLEAN).named(EVAL)
       .named("spark_schema");
 
   private static Type floatList(String name, Type.Repetition repetition) {

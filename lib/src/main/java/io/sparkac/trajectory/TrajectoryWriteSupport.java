@@ -64,7 +64,8 @@ final class TrajectoryWriteSupport extends WriteSupport<Integer> {
     floats(f++, TrajectorySchema.NEXT_OBS, b.nextObs, r * b.obsSize, b.obsSize);
     float64(f++, TrajectorySchema.ACTION_LOGP, b.logp[r]);
     float64(f++, TrajectorySchema.VF_PRED, b.vfPred[r]);
-    binary(f, TrajectorySchema.EXECUTOR_ID, executorId);
+    binary(f++, TrajectorySchema.EXECUTOR_ID, executorId);
+    bool(f, TrajectorySchema.EVAL, b.eval);
     out.endMessage();
   }
 

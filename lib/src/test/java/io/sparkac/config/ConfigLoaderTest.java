@@ -47,7 +47,7 @@ class ConfigLoaderTest {
         bad("misspelt key in a file's section", "rollout { actor = 4 }", List.of(),
             "rollout.actor", "rollout.actor = 4", "did you mean rollout.actors?"),
         bad("unknown top-level section", "trainer { x = 1 }", List.of(),
-            "trainer.x", "trainer.x = 1", "unknown section trainer; sections are: env, eval, learner, network, rollout, run"),
+            "trainer.x", "trainer.x = 1", "unknown section trainer; sections are: env, eval, learner, network, normalize, parallel, rollout, run"),
         bad("unknown key without a close match", "", List.of("learner.warmup-rounds=3"),
             "learner.warmup-rounds", "learner.warmup-rounds = 3", "keys of learner are: actor-learning-rate"),
         bad("a section set to a value", "", List.of("learner=5"),
@@ -76,6 +76,8 @@ class ConfigLoaderTest {
             "learner.minibatch-size", "learner.minibatch-size = 0", "must be >= 1"),
         bad("epochs 0", "", List.of("learner.epochs=0"),
             "learner.epochs", "learner.epochs = 0", "must be >= 1"),
+        bad("averaging-frequency 0", "", List.of("learner.averaging-frequency=0"),
+            "learner.averaging-frequency", "learner.averaging-frequency = 0", "must be >= 1"),
         bad("gae-lambda 1.2", "", List.of("learner.gae-lambda=1.2"),
             "learner.gae-lambda", "learner.gae-lambda = 1.2", "must be in [0, 1]"),
         bad("entropy-coef -1", "", List.of("learner.entropy-coef=-1"),
@@ -132,6 +134,24 @@ class ConfigLoaderTest {
             "run.total-steps", "run.total-steps = 0", "must be >= 1"),
         bad("empty run.dir", "run.dir = \"\"", List.of(),
             "run.dir", "run.dir = \"\"", "must be a non-empty path or URI"),
+        bad("unknown parallel mode", "", List.of("parallel.mode=hogwild"),
+            "parallel.mode", "parallel.mode = \"hogwild\"", "must be one of sync, async"),
+        bad("groups 0", "", List.of("parallel.groups=0"),
+            "parallel.groups", "parallel.groups = 0", "must be >= 1"),
+        bad("more groups than partitions in async mode", "", List.of("parallel.mode=async", "parallel.groups=3"),
+            "parallel.groups", "parallel.groups = 3", "must be <= rollout.partitions (2) in async mode"),
+        bad("unknown correction", "", List.of("parallel.mode=async", "parallel.correction=ppo"),
+            "parallel.correction", "parallel.correction = \"ppo\"", "must be one of none, clipped, vtrace"),
+        bad("a correction in sync mode", "", List.of("parallel.correction=vtrace"),
+            "parallel.correction", "parallel.correction = \"vtrace\"", "must be none in sync mode"),
+        bad("a replay order in sync mode", "", List.of("parallel.replay-order=runs/a"),
+            "parallel.replay-order", "parallel.replay-order = \"runs/a\"", "must be empty in sync mode"),
+        bad("clip 1", "", List.of("parallel.clip=1"),
+            "parallel.clip", "parallel.clip = 1.0", "must be in (0, 1)"),
+        bad("rho-bar 0", "", List.of("parallel.rho-bar=0"),
+            "parallel.rho-bar", "parallel.rho-bar = 0.0", "must be > 0 and finite"),
+        bad("negative straggler delay", "", List.of("parallel.straggler-ms=-5"),
+            "parallel.straggler-ms", "parallel.straggler-ms = -5", "must be >= 0 (0: off)"),
         bad("invalid HOCON text", "learner { gamma = ", List.of(),
             "config", "config = \"learner { gamma = \"", "not valid HOCON"));
   }
@@ -217,10 +237,12 @@ class ConfigLoaderTest {
     assertThat(c.network()).isEqualTo(new TrainConfig.Network(List.of(64, 64), TrainConfig.Activation.TANH));
     assertThat(c.learner()).isEqualTo(new TrainConfig.Learner(TrainConfig.LearnerMode.DRIVER, 0.99,
         TrainConfig.AdvantageEstimator.GAE, 0.95, TrainConfig.Optimizer.ADAM, 0.001, 0.001, 256, 1, 0.5, 0.0, true,
-        0.5));
+        0.5, 4));
     assertThat(c.eval().intervalRounds()).isEqualTo(10);
     assertThat(c.eval().episodes()).isEqualTo(100);
     assertThat(c.eval().hasTarget()).isFalse();
+    assertThat(c.parallel()).isEqualTo(new TrainConfig.Parallel(TrainConfig.ParallelMode.SYNC, 2,
+        TrainConfig.Correction.NONE, 0.2, 1.0, "", 0));
     assertThat(c.stepsPerRound()).isEqualTo(16 * 64);
   }
 
@@ -274,9 +296,12 @@ class ConfigLoaderTest {
         learner {
           gamma = 1, advantage = mc, gae-lambda = 0, optimizer = rmsprop,
           actor-learning-rate = 7e-4, critic-learning-rate = 0.0123, minibatch-size = 1, epochs = 4,
-          value-coef = 0.25, entropy-coef = 0.01, normalize-advantages = false, max-grad-norm = 0
+          value-coef = 0.25, entropy-coef = 0.01, normalize-advantages = false, max-grad-norm = 0,
+          mode = spark, averaging-frequency = 9
         }
         eval { interval-rounds = 0, episodes = 1, target-return = 475.5 }
+        parallel { mode = async, groups = 5, correction = vtrace, clip = 0.1, rho-bar = 2.5,
+          replay-order = "hdfs://nn/runs/y", straggler-ms = 250 }
         """, List.of());
     assertThat(custom).isNotEqualTo(defaults);
     TrainConfig back = ConfigLoader.parse(ConfigLoader.render(custom), List.of());
@@ -294,6 +319,21 @@ class ConfigLoaderTest {
     Set<String> defaultKeys = new TreeSet<>();
     ConfigLoader.defaults().entrySet().forEach(e -> defaultKeys.add(e.getKey()));
     assertThat(renderedKeys).isEqualTo(defaultKeys);
+  }
+
+  @Test
+  void unquotedUrisOfStringKeysOnTheCommandLineAreTakenLiterally() {
+    // HOCON alone would reject the ':' and read '//' as the start of a comment.
+    TrainConfig c = ConfigLoader.parse("", List.of("run.dir=hdfs://namenode:8020/user/me/runs//x",
+        "env.class=com.example.Env"));
+    assertThat(c.run().dir()).isEqualTo("hdfs://namenode:8020/user/me/runs//x");
+    assertThat(c.run().id()).isEqualTo("x");
+    assertThat(ConfigLoader.parse("", List.of("run.dir=\"s3a://bucket/runs/y\"")).run().dir())
+        .isEqualTo("s3a://bucket/runs/y");
+    assertThat(ConfigLoader.parse("", List.of("eval.target-return=475")).eval().targetReturn()).isEqualTo(475.0);
+    // Keys of other types are still HOCON.
+    assertThatThrownBy(() -> ConfigLoader.parse("", List.of("learner.gamma=file:///x")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("learner.gamma");
   }
 
   @Test

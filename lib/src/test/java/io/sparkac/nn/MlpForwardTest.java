@@ -218,4 +218,47 @@ class MlpForwardTest {
     net.init();
     return net;
   }
+
+  /**
+   * The Vector API kernel and the plain-Java one give the same bits (multiply then add in both,
+   * same order), so a run is reproducible whether or not a JVM has the incubator module.
+   */
+  @Test
+  void vectorAndScalarKernelsAreBitIdentical() {
+    assertThat(ModuleLayer.boot().findModule("jdk.incubator.vector"))
+        .as("the test JVM runs with --add-modules jdk.incubator.vector (surefire argLine)").isPresent();
+    assertThat(DenseKernel.best()).isInstanceOf(VectorDenseKernel.class);
+    java.util.Random random = new java.util.Random(42);
+    for (int[] sizes : new int[][] {{4, 64, 64, 2}, {3, 17, 5, 1}, {8, 128, 64, 32, 3}, {2, 16, 16, 4}}) {
+      float[][] w = new float[sizes.length - 1][];
+      float[][] b = new float[sizes.length - 1][];
+      for (int l = 0; l < w.length; l++) {
+        w[l] = new float[sizes[l] * sizes[l + 1]];
+        b[l] = new float[sizes[l + 1]];
+        for (int k = 0; k < w[l].length; k++) {
+          w[l][k] = (float) random.nextGaussian() * 0.5f;
+        }
+        for (int k = 0; k < b[l].length; k++) {
+          b[l][k] = (float) random.nextGaussian() * 0.1f;
+        }
+      }
+      for (Activation act : Activation.values()) {
+        MlpWeights weights = new MlpWeights(sizes, w, b, act);
+        int rows = 37;
+        float[] x = new float[rows * sizes[0]];
+        for (int k = 0; k < x.length; k++) {
+          x[k] = (float) random.nextGaussian() * 2;
+        }
+        int outSize = sizes[sizes.length - 1];
+        float[] vector = new float[rows * outSize];
+        float[] scalar = new float[rows * outSize];
+        new MlpForward(weights, new VectorDenseKernel()).forward(x, rows, vector);
+        new MlpForward(weights, new ScalarDenseKernel()).forward(x, rows, scalar);
+        for (int k = 0; k < vector.length; k++) {
+          assertThat(Float.floatToRawIntBits(vector[k])).as("%s %s output %d", java.util.Arrays.toString(sizes), act, k)
+              .isEqualTo(Float.floatToRawIntBits(scalar[k]));
+        }
+      }
+    }
+  }
 }

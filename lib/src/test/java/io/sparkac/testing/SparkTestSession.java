@@ -21,6 +21,9 @@ public final class SparkTestSession {
           .config("spark.driver.host", "127.0.0.1")
           .config("spark.driver.bindAddress", "127.0.0.1")
           .config("spark.sql.shuffle.partitions", "2")
+          // Asynchronous training submits concurrent jobs into per-group pools; one job at a time
+          // (everything else) is scheduled as under FIFO.
+          .config("spark.scheduler.mode", "FAIR")
           .config("spark.hadoop.fs.file.impl", "io.sparkac.storage.FastLocalFileSystem")
           .getOrCreate();
     }

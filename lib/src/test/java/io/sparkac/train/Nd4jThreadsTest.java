@@ -53,7 +53,7 @@ class Nd4jThreadsTest {
     TrainConfig config = ConfigLoader.parse("", List.of("learner.minibatch-size=512"));
     Learner learner = new Learner(config, Networks.actor(4, 2, config), Networks.critic(4, config));
     for (int round = 0; round < 2; round++) {
-      learner.update(syntheticRound(2048), round);
+      learner.update(syntheticRound(2048), round, null);
     }
     System.out.println("weights " + Arrays.hashCode(learner.actor().params().dup().data().asFloat()) + " "
         + Arrays.hashCode(learner.critic().params().dup().data().asFloat()));
@@ -87,7 +87,8 @@ class Nd4jThreadsTest {
     for (int i = 0; i + 1 < n; i++) {
       continues[i] = !terminated[i] && actor[i + 1] == actor[i];
     }
-    return new RoundData(n, obsSize, actor, obs, next, action, reward, terminated, truncated, continues, logp, vf);
+    return new RoundData(n, obsSize, actor, obs, next, action, 0, null, reward, terminated, truncated, continues,
+        logp, vf);
   }
 
   record Child(String threads, String warning, String weights) {}

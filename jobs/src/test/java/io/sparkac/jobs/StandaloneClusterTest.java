@@ -1,0 +1,241 @@
+package io.sparkac.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkac.storage.Storage;
+import io.sparkac.train.Checkpoints;
+import io.sparkac.train.Manifest;
+import io.sparkac.train.RunLayout;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+
+/**
+ * The train job on a real Spark standalone cluster: a Master and two one-core Workers as separate
+ * JVMs on 127.0.0.1, started from the Spark home that Maven fills with Spark's jars, and the
+ * application jar submitted with {@code bin/spark-submit} as the README says. The same job in
+ * local mode (same jar, same spark-submit, {@code --master local[2]}) is the reference: the
+ * cluster's trajectories and weights must be bit-identical to it, also after an executor JVM is
+ * killed with SIGKILL in the middle of a round.
+ *
+ * <p>Runs in the integration-test phase, after the application jar is built; the surefire
+ * execution of that phase sets {@code sparkac.app-jar} (without it, e.g. in the unit-test phase
+ * under {@code -Dtest=...}, the class is skipped).
+ */
+@EnabledIfSystemProperty(named = "sparkac.app-jar", matches = ".+")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class StandaloneClusterTest {
+  private static final String[] SORT = {"round", "actor_id", "episode_id", "t"};
+  /** 3 rounds of 4 actors x 600 steps; a rollout task steps 2 actors x 600 steps x ~1 ms. */
+  private static final List<String> RUN = List.of("run.id=cluster-test", "env.class=" + SlowCartPole.class.getName(),
+      "rollout.actors=4", "rollout.steps-per-actor=600", "rollout.partitions=2", "run.total-steps=7200",
+      "learner.minibatch-size=256", "eval.interval-rounds=0", "eval.episodes=2", "eval.target-return=none");
+  private static final Duration RUN_TIMEOUT = Duration.ofMinutes(4);
+
+  private final Path root = Path.of(System.getProperty("sparkac.root", "..")).toAbsolutePath().normalize();
+  private final Path appJar = Path.of(System.getProperty("sparkac.app-jar")).toAbsolutePath();
+  private final Path work = Path.of("target", "standalone-cluster").toAbsolutePath();
+  private StandaloneCluster cluster;
+  private Path envJar;
+  private Path localRun;
+  private SparkSession reader;
+
+  @BeforeAll
+  void startClusterAndRunLocally() throws Exception {
+    assertThat(appJar).as("the application jar (mvn package builds it)").isRegularFile();
+    assertThat(root.resolve("spark-home/jars")).as("Spark's jars (mvn package of spark-home copies them)")
+        .isDirectoryContaining("glob:**/spark-core_*.jar");
+    deleteRecursively(work);
+    Files.createDirectories(work);
+    envJar = jarOf(work.resolve("slow-cartpole.jar"), SlowCartPole.class);
+    cluster = StandaloneCluster.start(root.resolve("spark-home"), work, 2);
+
+    // The reference: the same job and jar through spark-submit in local mode.
+    localRun = work.resolve("runs/local");
+    int status = await(cluster.submit("submit-local", submitArgs("local[2]", localRun)), "submit-local");
+    assertThat(status).as("local-mode run, log " + cluster.logOf("submit-local")).isZero();
+    reader = SparkSession.builder().master("local[1]").appName("standalone-cluster-test-reader")
+        .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
+  }
+
+  @AfterAll
+  void stopEverything() {
+    try {
+      if (reader != null) {
+        reader.stop();
+      }
+    } finally {
+      if (cluster != null) {
+        cluster.close();
+      }
+    }
+  }
+
+  @Test
+  void rollsOutOnTwoExecutorJvmsBitIdenticalToLocalMode() throws Exception {
+    Path run = work.resolve("runs/cluster");
+    Process submit = cluster.submit("submit-cluster", submitArgs(cluster.masterUrl(), run));
+    assertThat(await(submit, "submit-cluster")).as("cluster run, log " + cluster.logOf("submit-cluster")).isZero();
+
+    List<Row> executors = reader.read().parquet(run.resolve("trajectories").toString())
+        .groupBy("round").agg(org.apache.spark.sql.functions.countDistinct("executor_id")).orderBy("round")
+        .collectAsList();
+    assertThat(executors).as("distinct executors per round").hasSize(3)
+        .allSatisfy(r -> assertThat(r.getLong(1)).isEqualTo(2));
+    assertThat(reader.read().parquet(run.resolve("trajectories").toString()).select("executor_id").distinct()
+        .collectAsList()).extracting(r -> r.getString(0)).doesNotContain("driver").hasSize(2);
+    assertSameRun(run, localRun);
+  }
+
+  @Test
+  void survivesAnExecutorKilledInTheMiddleOfARound() throws Exception {
+    Path run = work.resolve("runs/fault");
+    Path events = Files.createDirectories(work.resolve("events-fault"));
+    List<String> args = new ArrayList<>(List.of("--conf", "spark.eventLog.enabled=true",
+        "--conf", "spark.eventLog.dir=" + events.toUri()));
+    args.addAll(submitArgs(cluster.masterUrl(), run));
+    Process submit = cluster.submit("submit-fault", args);
+    ProcessHandle victim;
+    try {
+      // Round 1 starts right after round 0's commit; its rollout tasks then run for ~1.2 s.
+      Path committed = run.resolve("manifest/round-000000.json");
+      long deadline = System.nanoTime() + RUN_TIMEOUT.toNanos();
+      while (!Files.exists(committed)) {
+        assertThat(submit.isAlive()).as("the run is alive before round 0's commit; log "
+            + cluster.logOf("submit-fault")).isTrue();
+        assertThat(System.nanoTime()).as("round 0 committed in time").isLessThan(deadline);
+        Thread.sleep(20);
+      }
+      Thread.sleep(400);
+      List<ProcessHandle> executors = cluster.executors();
+      assertThat(executors).as("executor JVMs while round 1 rolls out").hasSize(2);
+      victim = executors.get(0);
+      assertThat(victim.destroyForcibly()).isTrue(); // SIGKILL, by PID
+      victim.onExit().get(30, TimeUnit.SECONDS);
+    } catch (Exception | AssertionError e) {
+      submit.destroyForcibly();
+      throw e;
+    }
+    assertThat(await(submit, "submit-fault")).as("run with a killed executor, log " + cluster.logOf("submit-fault"))
+        .isZero();
+
+    // The kill hit a running task: Spark lost it with the executor and ran it again.
+    List<JsonNode> lost = taskEnds(events).stream()
+        .filter(e -> e.path("Task End Reason").path("Reason").asText().equals("ExecutorLostFailure")).toList();
+    assertThat(lost).as("tasks lost with executor pid " + victim.pid()).isNotEmpty();
+    assertThat(new Manifest(storage(), RunLayout.of(run.toUri().toString())).lastCommitted()).isEqualTo(2);
+    assertSameRun(run, localRun);
+  }
+
+  private List<String> submitArgs(String master, Path run) {
+    List<String> args = new ArrayList<>(List.of(
+        "--master", master,
+        "--deploy-mode", "client",
+        "--properties-file", root.resolve("conf/spark-defaults.conf").toString(),
+        "--driver-java-options", "-Dlog4j2.configurationFile=" + root.resolve("conf/log4j2.properties"),
+        "--conf", "spark.ui.enabled=false",
+        // Both executors registered before the first job, so the two rollout tasks run side by side.
+        "--conf", "spark.cores.max=2",
+        "--conf", "spark.scheduler.minRegisteredResourcesRatio=1.0",
+        "--conf", "spark.scheduler.maxRegisteredResourcesWaitingTime=120s",
+        "--executor-memory", "768m",
+        "--jars", envJar.toString(),
+        "--class", Main.class.getName(),
+        appJar.toString(),
+        "train", root.resolve("conf/cartpole.conf").toString(),
+        "run.dir=\"" + run.toUri() + "\""));
+    args.addAll(RUN);
+    return args;
+  }
+
+  private int await(Process p, String name) throws InterruptedException {
+    if (!p.waitFor(RUN_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+      p.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
+      p.destroyForcibly();
+      throw new AssertionError(name + " did not finish within " + RUN_TIMEOUT + ":\n"
+          + StandaloneCluster.tail(cluster.logOf(name)));
+    }
+    return p.exitValue();
+  }
+
+  /** Same trajectories (all columns but executor_id) and the same final weights, bit for bit. */
+  private void assertSameRun(Path run, Path reference) {
+    List<Row> actual = rows(run);
+    List<Row> expected = rows(reference);
+    assertThat(actual).hasSize(7200);
+    assertThat(actual).isEqualTo(expected);
+    Checkpoints a = new Checkpoints(storage(), RunLayout.of(run.toUri().toString()));
+    Checkpoints b = new Checkpoints(storage(), RunLayout.of(reference.toUri().toString()));
+    assertThat(a.readActor(2).params().dup().data().asFloat()).isEqualTo(b.readActor(2).params().dup().data().asFloat());
+    assertThat(a.readCritic(2).params().dup().data().asFloat())
+        .isEqualTo(b.readCritic(2).params().dup().data().asFloat());
+  }
+
+  private List<Row> rows(Path run) {
+    var df = reader.read().parquet(run.resolve("trajectories").toString()).drop("executor_id");
+    return df.orderBy(SORT[0], SORT[1], SORT[2], SORT[3]).collectAsList();
+  }
+
+  private static Storage storage() {
+    return new Storage(new Configuration());
+  }
+
+  private static List<JsonNode> taskEnds(Path eventDir) throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    List<JsonNode> out = new ArrayList<>();
+    try (Stream<Path> files = Files.list(eventDir)) {
+      for (Path f : files.toList()) {
+        for (String line : Files.readAllLines(f)) {
+          JsonNode e = json.readTree(line);
+          if (e.path("Event").asText().equals("SparkListenerTaskEnd")) {
+            out.add(e);
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** A jar with one class, for {@code --jars}. */
+  private static Path jarOf(Path jar, Class<?> type) throws IOException {
+    String entry = type.getName().replace('.', '/') + ".class";
+    try (OutputStream file = Files.newOutputStream(jar); JarOutputStream out = new JarOutputStream(file)) {
+      out.putNextEntry(new JarEntry(entry));
+      try (var in = type.getClassLoader().getResourceAsStream(entry)) {
+        in.transferTo(out);
+      }
+      out.closeEntry();
+    }
+    return jar;
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.sorted((x, y) -> y.getNameCount() - x.getNameCount()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+}

@@ -1,0 +1,106 @@
+package io.sparkac.rollout;
+
+import io.sparkac.env.Environment;
+import io.sparkac.env.Space;
+import io.sparkac.env.StepResult;
+import io.sparkac.policy.CategoricalPolicy;
+import io.sparkac.policy.GaussianPolicy;
+import io.sparkac.trajectory.StepBatch;
+import java.util.SplittableRandom;
+
+/**
+ * Turns one row of the actor's outputs into an action for an environment: a softmax sample
+ * over discrete actions, or a diagonal Gaussian sample clipped to the Box for the environment
+ * (the row keeps the unclipped sample and its log-probability). Not thread-safe: per task.
+ */
+abstract sealed class ActionHead permits ActionHead.Discrete, ActionHead.Continuous {
+
+  static ActionHead of(Space actionSpace) {
+    if (actionSpace instanceof Space.Discrete d) {
+      return new Discrete(d.n());
+    }
+    if (actionSpace instanceof Space.Box b) {
+      return new Continuous(b);
+    }
+    throw new IllegalArgumentException("unsupported action space " + actionSpace);
+  }
+
+  /** Floats per action in {@code action_vec}: 0 for discrete actions. */
+  abstract int vectorSize();
+
+  /**
+   * Samples an action from {@code out[offset..]}, records it in {@code batch} at {@code row}, steps
+   * {@code env} (next observation into {@code obs}) and returns the action's log-probability.
+   */
+  abstract double sampleAndStep(Environment env, float[] out, int offset, SplittableRandom rng, StepBatch batch,
+      int row, float[] obs, StepResult result);
+
+  /** The greedy action (argmax, or the mean clipped to the box), stepped; evaluation only. */
+  abstract void greedyStep(Environment env, float[] out, int offset, float[] obs, StepResult result);
+
+  static final class Discrete extends ActionHead {
+    private final int n;
+    private final double[] logp = new double[1];
+
+    Discrete(int n) {
+      this.n = n;
+    }
+
+    @Override
+    int vectorSize() {
+      return 0;
+    }
+
+    @Override
+    double sampleAndStep(Environment env, float[] out, int offset, SplittableRandom rng, StepBatch batch, int row,
+        float[] obs, StepResult result) {
+      int a = CategoricalPolicy.sample(out, offset, n, rng.nextDouble(), logp);
+      batch.action[row] = a;
+      env.step(a, obs, result);
+      return logp[0];
+    }
+
+    @Override
+    void greedyStep(Environment env, float[] out, int offset, float[] obs, StepResult result) {
+      env.step(CategoricalPolicy.greedy(out, offset, n, logp), obs, result);
+    }
+  }
+
+  static final class Continuous extends ActionHead {
+    private final int d;
+    private final float[] low;
+    private final float[] high;
+    private final float[] sampled;
+    private final float[] clipped;
+
+    Continuous(Space.Box box) {
+      this.d = box.dims();
+      this.low = box.low();
+      this.high = box.high();
+      this.sampled = new float[d];
+      this.clipped = new float[d];
+    }
+
+    @Override
+    int vectorSize() {
+      return d;
+    }
+
+    @Override
+    double sampleAndStep(Environment env, float[] out, int offset, SplittableRandom rng, StepBatch batch, int row,
+        float[] obs, StepResult result) {
+      double logp = GaussianPolicy.sample(out, offset, d, rng, sampled);
+      System.arraycopy(sampled, 0, batch.actionVec, row * d, d);
+      GaussianPolicy.clip(sampled, low, high, clipped);
+      env.step(clipped, obs, result);
+      return logp;
+    }
+
+    @Override
+    void greedyStep(Environment env, float[] out, int offset, float[] obs, StepResult result) {
+      GaussianPolicy.mean(out, offset, d, sampled);
+      GaussianPolicy.clip(sampled, low, high, clipped);
+      env.step(clipped, obs, result);
+    }
+  }
+}
