@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * lost and each one's checkpoint loads; every committed round holds exactly its rows (the
  * learner never read a partial round); nothing is left past the last commit but the one round
  * that was cut. At the end the run equals an uninterrupted one bit for bit: trajectories,
- * checkpoints (weights and optimizer state) and what every round learned.
+ * checkpoints (weights, optimizer state, observation and reward normalization statistics) and
+ * what every round learned.
  *
  * <p>Each trial aims at a phase: it watches the run folder for the file that opens the phase
  * (the commit of the previous round for the rollout, a hidden {@code _part-*} file for the
@@ -62,6 +63,7 @@ class KillTest {
         "  total-steps = " + ROUNDS * ACTORS * STEPS + " }",
         "rollout { actors = " + ACTORS + ", steps-per-actor = " + STEPS + ", partitions = " + PARTITIONS + " }",
         "learner.minibatch-size = 64",
+        "normalize { observations = true, rewards = true }",
         "eval { interval-rounds = 0, episodes = 4 }", ""));
     return conf.toString();
   }
@@ -240,7 +242,7 @@ class KillTest {
       assertThat(state.round()).isEqualTo(r);
       assertThat(state.envSteps()).isEqualTo((r + 1) * rowsPerRound);
       assertThat(files.checkpoints.readSnapshots(r)).hasSize(ACTORS);
-      assertThat(files.checkpointBits(r)).hasSize(4); // actor and critic load, with their optimizer state
+      assertThat(files.checkpointBits(r)).hasSize(5); // both networks, their optimizer state, the statistics
       Path roundDir = run.resolve("trajectories/round=" + r);
       assertThat(dataFiles(roundDir)).as("files of committed round %d %s", r, context)
           .containsExactlyInAnyOrderElementsOf(parts);

@@ -5,6 +5,8 @@ import io.sparkac.train.Checkpoints;
 import io.sparkac.train.Manifest;
 import io.sparkac.train.RoundRecord;
 import io.sparkac.train.RunLayout;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
@@ -26,14 +28,17 @@ final class RunFiles {
 
   /**
    * The bits of round {@code round}'s checkpoint: actor and critic parameters and the optimizer
-   * state of each (Adam's moments), as loaded by the library.
+   * state of each (Adam's moments), as loaded by the library, and the normalization statistics
+   * (as saved: Jackson writes the shortest decimal that reads back to the same double).
    */
-  List<float[]> checkpointBits(int round) {
+  List<Object> checkpointBits(int round) throws IOException {
     MultiLayerNetwork actor = checkpoints.readActor(round);
     MultiLayerNetwork critic = checkpoints.readCritic(round);
+    checkpoints.readNormalization(round); // loads
     return List.of(actor.params().dup().data().asFloat(), critic.params().dup().data().asFloat(),
         actor.getUpdater().getStateViewArray().dup().data().asFloat(),
-        critic.getUpdater().getStateViewArray().dup().data().asFloat());
+        critic.getUpdater().getStateViewArray().dup().data().asFloat(),
+        Files.readAllBytes(dir.resolve("checkpoints/round=" + round + "/normalization.json")));
   }
 
   /** What a round learned and measured, without its timings (which differ between runs). */
