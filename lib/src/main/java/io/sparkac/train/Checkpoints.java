@@ -33,14 +33,14 @@ public final class Checkpoints {
     this.layout = layout;
   }
 
-  /**
-   * Writes both networks (with their updater state, so Adam's moments and step count survive)
-   * and the run state into {@code checkpoints/round=N/}, built under a hidden name and renamed
-   * into place whole.
-   */
   /** The normalisation statistics of a checkpoint; either part null when disabled. */
   public record Normalization(ObservationNormalizer observations, RewardScaler rewards) {}
 
+  /**
+   * Writes both networks (with their updater state, so Adam's moments and step count survive),
+   * the run state and the normalisation statistics into {@code checkpoints/round=N/}, built under
+   * a hidden name and renamed into place whole.
+   */
   public void write(int round, MultiLayerNetwork actor, MultiLayerNetwork critic, RunState state,
       Normalization normalization) {
     Path target = layout.checkpoint(round);
