@@ -51,6 +51,9 @@ public abstract class EndlessWalk implements Environment {
 
   @Override
   public void step(int action, float[] obs, StepResult result) {
+    if (action != 0 && action != 1) {
+      throw new IllegalArgumentException("EndlessWalk action must be 0 or 1, got: " + action);
+    }
     x += action == 1 ? 0.1 : -0.1;
     elapsed++;
     result.set(reward(elapsed, -Math.abs(x)), false, elapsed >= MAX_STEPS);
@@ -61,6 +64,15 @@ public abstract class EndlessWalk implements Environment {
   /** The reward of the step that made {@code elapsed} steps; {@code healthy} unless faulty. */
   double reward(int elapsed, double healthy) {
     return healthy;
+  }
+
+  /**
+   * The faulty variants misbehave only inside a Spark task: the trainer's EnvironmentChecker
+   * runs the environment on the driver first, and these tests are about faults that appear
+   * during training, which only the rollout's and learner's checks can catch.
+   */
+  static boolean faultNow(int elapsed) {
+    return elapsed == FAULT_STEP && org.apache.spark.TaskContext.get() != null;
   }
 
   /** obs[0] after {@code elapsed} steps; {@code healthy} unless faulty. */
@@ -97,7 +109,7 @@ public abstract class EndlessWalk implements Environment {
   public static final class NanObservation extends EndlessWalk {
     @Override
     float observation(int elapsed, float healthy) {
-      return elapsed == FAULT_STEP ? Float.NaN : healthy;
+      return faultNow(elapsed) ? Float.NaN : healthy;
     }
   }
 
@@ -105,7 +117,7 @@ public abstract class EndlessWalk implements Environment {
   public static final class InfiniteReward extends EndlessWalk {
     @Override
     double reward(int elapsed, double healthy) {
-      return elapsed == FAULT_STEP ? Double.POSITIVE_INFINITY : healthy;
+      return faultNow(elapsed) ? Double.POSITIVE_INFINITY : healthy;
     }
   }
 
@@ -116,7 +128,7 @@ public abstract class EndlessWalk implements Environment {
   public static final class HugeReward extends EndlessWalk {
     @Override
     double reward(int elapsed, double healthy) {
-      return elapsed == FAULT_STEP ? 1e200 : healthy;
+      return faultNow(elapsed) ? 1e200 : healthy;
     }
   }
 }
