@@ -167,18 +167,18 @@ final class BenchJob {
           "run.dir=\"" + scratch.resolve("learner-" + samples) + "\""));
       var probe = Environments.create(c.env());
       int obs = probe.observationSpace().flatSize();
-      int actions = Environments.discreteActions(probe).n();
+      var actions = probe.actionSpace();
       String roundDir = scratch.resolve("learner-" + samples, "trajectories", "round=0");
       MultiLayerNetwork a0 = Networks.actor(obs, actions, c);
       MultiLayerNetwork c0 = Networks.critic(obs, c);
       new Rollout(jsc, c).run(new PolicySnapshot(0, 0, MlpWeights.of(a0, c.network().activation()),
-          MlpWeights.of(c0, c.network().activation()), null), roundDir);
+          MlpWeights.of(c0, c.network().activation()), null, null), roundDir);
       double[] driverMs = new double[repeats];
       double[] sparkMs = new double[repeats];
       for (int r = samples == 1024 ? -1 : 0; r < repeats; r++) { // one warm-up, at the smallest round
         long t0 = System.nanoTime();
         RoundData data = TrajectoryReader.readRound(spark, roundDir);
-        new Learner(c, Networks.actor(obs, actions, c), Networks.critic(obs, c)).update(data, 0);
+        new Learner(c, Networks.actor(obs, actions, c), Networks.critic(obs, c)).update(data, 0, null);
         long t1 = System.nanoTime();
         new SparkLearner(spark, c, Networks.actor(obs, actions, c), Networks.critic(obs, c)).update(roundDir, 0);
         long t2 = System.nanoTime();

@@ -21,6 +21,16 @@ public final class LocalLauncher {
       first = 2;
     }
     Path appJar = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    List<String> jobArgs = List.of(args).subList(first, args.length);
+    org.apache.spark.deploy.SparkSubmit.main(submitArgs(master, appJar.toString(), jobArgs).toArray(String[]::new));
+  }
+
+  /**
+   * SparkSubmit's arguments for a local run of {@code jobArgs} ({@code train ...}). The application
+   * resource is the jobs jar, or {@code spark-internal} when the classes are already on the
+   * classpath (tests that start real job processes).
+   */
+  public static List<String> submitArgs(String master, String appResource, List<String> jobArgs) {
     List<String> submit = new ArrayList<>(List.of(
         "--master", master,
         "--class", Main.class.getName(),
@@ -35,10 +45,8 @@ public final class LocalLauncher {
         "--conf", "spark.driver.bindAddress=127.0.0.1",
         // Local disks without forking chmod per file (see FastLocalFileSystem).
         "--conf", "spark.hadoop.fs.file.impl=io.sparkac.storage.FastLocalFileSystem",
-        appJar.toString()));
-    for (int i = first; i < args.length; i++) {
-      submit.add(args[i]);
-    }
-    org.apache.spark.deploy.SparkSubmit.main(submit.toArray(String[]::new));
+        appResource));
+    submit.addAll(jobArgs);
+    return submit;
   }
 }

@@ -1,0 +1,46 @@
+package io.sparkac.jobs;
+
+import io.sparkac.storage.Storage;
+import io.sparkac.train.Checkpoints;
+import io.sparkac.train.Manifest;
+import io.sparkac.train.RoundRecord;
+import io.sparkac.train.RunLayout;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+
+/** A run folder as the library reads it (manifest, checkpoints), from the test's JVM. */
+final class RunFiles {
+  final Path dir;
+  final Manifest manifest;
+  final Checkpoints checkpoints;
+
+  RunFiles(Path dir) {
+    this.dir = dir;
+    Storage storage = new Storage(new Configuration());
+    RunLayout layout = RunLayout.of(dir.toString());
+    this.manifest = new Manifest(storage, layout);
+    this.checkpoints = new Checkpoints(storage, layout);
+  }
+
+  /**
+   * The bits of round {@code round}'s checkpoint: actor and critic parameters and the optimizer
+   * state of each (Adam's moments), as loaded by the library.
+   */
+  List<float[]> checkpointBits(int round) {
+    MultiLayerNetwork actor = checkpoints.readActor(round);
+    MultiLayerNetwork critic = checkpoints.readCritic(round);
+    return List.of(actor.params().dup().data().asFloat(), critic.params().dup().data().asFloat(),
+        actor.getUpdater().getStateViewArray().dup().data().asFloat(),
+        critic.getUpdater().getStateViewArray().dup().data().asFloat());
+  }
+
+  /** What a round learned and measured, without its timings (which differ between runs). */
+  static List<Object> learned(RoundRecord r) {
+    return List.of(r.round(), r.policyVersion(), r.envSteps(), r.episodes(), r.episodesInRound(),
+        r.episodeReturnMean(), r.episodeReturnMin(), r.episodeReturnMax(), r.episodeLengthMean(), r.valueLoss(),
+        r.policyLoss(), r.entropy(), r.explainedVariance(), r.criticGradNorm(), r.actorGradNorm(),
+        r.evalReturnMean(), r.evalReturnStd(), r.evalLengthMean());
+  }
+}
