@@ -3,6 +3,7 @@ package io.sparkac.jobs;
 import io.sparkac.config.ConfigLoader;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.learner.Learner;
+import io.sparkac.learner.SparkLearner;
 import io.sparkac.nn.MlpWeights;
 import io.sparkac.nn.Networks;
 import io.sparkac.rollout.Environments;
@@ -34,7 +35,9 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  *   <li>the Spark overhead per round of real training rounds (all that is not stepping, inference
  *       or fitting), and how round time grows with the number of actors.
  * </ol>
- * Usage: {@code bench [config.conf] [--repeats N] [--dir URI] [key=value ...]} (default: CartPole-v1).
+ * Usage: {@code bench [config.conf] [--repeats N] [--dir URI] [--learner-modes] [key=value ...]}
+ * (default: CartPole-v1). {@code --learner-modes} measures instead the learner's time per round in
+ * {@code learner.mode = driver} and {@code spark} against the round's size.
  * Its runs go under {@code --dir}, any Hadoop URI the driver and the executors both reach; the
  * default, a local temporary folder, only works when they share a disk (local mode).
  */
@@ -45,10 +48,13 @@ final class BenchJob {
     String configFile = null;
     int repeats = 7;
     String dir = null;
+    boolean learnerModes = false;
     List<String> overrides = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--repeats") && i + 1 < args.length) {
         repeats = Integer.parseInt(args[++i]);
+      } else if (args[i].equals("--learner-modes")) {
+        learnerModes = true;
       } else if (args[i].equals("--dir") && i + 1 < args.length) {
         dir = args[++i];
       } else if (args[i].contains("=")) {
@@ -73,6 +79,9 @@ final class BenchJob {
     int cores = jsc.defaultParallelism();
     System.out.printf("bench: %s, %s, %d cores (default parallelism), Java %s, %d repeats%n",
         config.env().id(), spark.sparkContext().master(), cores, System.getProperty("java.version"), repeats);
+    if (learnerModes) {
+      return learnerModes(spark, jsc, config, scratch, cores, repeats);
+    }
 
     // ---- 1. rollout: 256 actors x 256 steps per round, one partition per core ----
     TrainConfig rolloutConfig = ConfigLoader.parse(ConfigLoader.render(config), List.of("rollout.actors=256",
@@ -136,6 +145,50 @@ final class BenchJob {
           ms(measured, RoundRecord::rolloutComputeSeconds), ms(measured, RoundRecord::writeSeconds),
           ms(measured, RoundRecord::readSeconds), ms(measured, RoundRecord::learnSeconds),
           ms(measured, RoundRecord::checkpointSeconds), spreadMs(measured, RoundRecord::overheadSeconds));
+    }
+    return 0;
+  }
+
+  /**
+   * The learner's part of a round (read the round, targets and advantages, fit the critic and the
+   * actor) in both modes on the same rounds of 1k to 64k samples: medians of {@code repeats}
+   * updates (after one warm-up of both at the smallest size), each from freshly initialised networks.
+   */
+  private static int learnerModes(SparkSession spark, JavaSparkContext jsc, TrainConfig config, Scratch scratch,
+      int cores, int repeats) {
+    System.out.printf("learner  read + targets + fit critic and actor, per round (minibatch %d, %d epoch(s), "
+        + "spark: averaging frequency %d over %d tasks); median (min..max) of %d%n",
+        config.learner().minibatchSize(), config.learner().epochs(), config.learner().averagingFrequency(), cores,
+        repeats);
+    System.out.println("  samples  driver_ms                 spark_ms                  spark/driver");
+    for (int samples : new int[] {1024, 4096, 16384, 65536}) {
+      TrainConfig c = ConfigLoader.parse(ConfigLoader.render(config), List.of("rollout.actors=" + samples / 256,
+          "rollout.steps-per-actor=256", "rollout.partitions=" + Math.min(cores, samples / 256),
+          "run.dir=\"" + scratch.resolve("learner-" + samples) + "\""));
+      var probe = Environments.create(c.env());
+      int obs = probe.observationSpace().flatSize();
+      var actions = probe.actionSpace();
+      String roundDir = scratch.resolve("learner-" + samples, "trajectories", "round=0");
+      MultiLayerNetwork a0 = Networks.actor(obs, actions, c);
+      MultiLayerNetwork c0 = Networks.critic(obs, c);
+      new Rollout(jsc, c).run(new PolicySnapshot(0, 0, MlpWeights.of(a0, c.network().activation()),
+          MlpWeights.of(c0, c.network().activation()), null, null), roundDir);
+      double[] driverMs = new double[repeats];
+      double[] sparkMs = new double[repeats];
+      for (int r = samples == 1024 ? -1 : 0; r < repeats; r++) { // one warm-up, at the smallest round
+        long t0 = System.nanoTime();
+        RoundData data = TrajectoryReader.readRound(spark, roundDir);
+        new Learner(c, Networks.actor(obs, actions, c), Networks.critic(obs, c)).update(data, 0, null);
+        long t1 = System.nanoTime();
+        new SparkLearner(spark, c, Networks.actor(obs, actions, c), Networks.critic(obs, c)).update(roundDir, 0);
+        long t2 = System.nanoTime();
+        if (r >= 0) {
+          driverMs[r] = (t1 - t0) / 1e6;
+          sparkMs[r] = (t2 - t1) / 1e6;
+        }
+      }
+      System.out.printf("  %7d  %-24s  %-24s  %.2f%n", samples, stats(driverMs), stats(sparkMs),
+          median(sparkMs) / median(driverMs));
     }
     return 0;
   }

@@ -22,7 +22,7 @@ public final class Main {
       "      train from a HOCON config; key=value overrides any config key",
       "  train --resume <run-dir>",
       "      continue a run from its last committed round, with the config it was started with",
-      "  bench [config.conf] [--repeats N] [--dir URI] [key=value ...]",
+      "  bench [config.conf] [--repeats N] [--dir URI] [--learner-modes] [key=value ...]",
       "      measure rollout env steps/s, learner samples/s and the Spark overhead per round",
       "  jmh [JMH options, e.g. PolicyForward]",
       "      run the JMH micro-benchmarks (policy forward, env step, advantages, learner step)",

@@ -1,15 +1,14 @@
 package io.sparkac.jobs;
 
+import io.sparkac.trajectory.TrajectorySchema;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sparkac.trajectory.TrajectorySchema;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -78,8 +77,7 @@ class DeterminismTest {
     List<ParquetRows.Row> rows = ParquetRows.sorted(reference.resolve("trajectories"));
     assertThat(rows).hasSize(ROUNDS * ACTORS * STEPS);
     assertThat(rows.get(0).values()).as("a row: every column of the file, run_id first, obs a list of 4 floats")
-        .hasSize(TrajectorySchema.FILE_SCHEMA.fields().length).startsWith("determinism")
-        .element(5).asInstanceOf(InstanceOfAssertFactories.LIST).hasSize(4).allMatch(v -> v instanceof Float);
+        .hasSize(TrajectorySchema.FILE_SCHEMA.size()).startsWith("determinism").element(5).asList().hasSize(4).allMatch(v -> v instanceof Float);
     RunFiles ref = new RunFiles(reference);
     for (Path other : List.of(single, retried)) {
       assertThat(ParquetRows.sorted(other.resolve("trajectories"))).as("trajectories of %s", other.getFileName())

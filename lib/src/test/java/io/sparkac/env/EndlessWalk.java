@@ -1,16 +1,12 @@
 package io.sparkac.env;
 
-import org.apache.spark.TaskContext;
-
 /**
  * A test environment whose one episode never ends within a run (time limit 200 steps), so an
  * actor's elapsed-step counter is a clock: with {@code rollout.steps-per-actor = 8}, elapsed step
  * {@link #FAULT_STEP} (20) is step 4 of round 2 for every actor. The nested subclasses go wrong
  * at that step, each in one way, and behave exactly like {@link Healthy} before it, so a run
- * that fails at round 2 has the same rounds 0 and 1 as a healthy run. They go wrong only inside
- * a Spark task: the trainer's {@link EnvironmentChecker} run on the driver passes them, as it
- * passes an environment whose fault hides in states its short run does not reach. Public with
- * public no-argument constructors: they stand for a custom {@code env.class}.
+ * that fails at round 2 has the same rounds 0 and 1 as a healthy run. Public with public
+ * no-argument constructors: they stand for a custom {@code env.class}.
  *
  * <p>A walker on a line, {@code x += 0.1} (action 1) or {@code -0.1} (action 0), reward
  * {@code -|x|}; observation {@code [x, elapsed / 200]}.
@@ -56,24 +52,30 @@ public abstract class EndlessWalk implements Environment {
   @Override
   public void step(int action, float[] obs, StepResult result) {
     if (action != 0 && action != 1) {
-      throw new IllegalArgumentException(id() + " action must be 0 or 1, got: " + action);
+      throw new IllegalArgumentException("EndlessWalk action must be 0 or 1, got: " + action);
     }
     x += action == 1 ? 0.1 : -0.1;
     elapsed++;
-    boolean inTask = TaskContext.get() != null;
-    result.set(inTask ? reward(elapsed, -Math.abs(x)) : -Math.abs(x), false, elapsed >= MAX_STEPS);
+    result.set(reward(elapsed, -Math.abs(x)), false, elapsed >= MAX_STEPS);
     observe(obs);
-    if (inTask) {
-      obs[0] = observation(elapsed, obs[0]);
-    }
+    obs[0] = observation(elapsed, obs[0]);
   }
 
-  /** The reward of the step that made {@code elapsed} steps, in a Spark task; {@code healthy} unless faulty. */
+  /** The reward of the step that made {@code elapsed} steps; {@code healthy} unless faulty. */
   double reward(int elapsed, double healthy) {
     return healthy;
   }
 
-  /** obs[0] after {@code elapsed} steps, in a Spark task; {@code healthy} unless faulty. */
+  /**
+   * The faulty variants misbehave only inside a Spark task: the trainer's EnvironmentChecker
+   * runs the environment on the driver first, and these tests are about faults that appear
+   * during training, which only the rollout's and learner's checks can catch.
+   */
+  static boolean faultNow(int elapsed) {
+    return elapsed == FAULT_STEP && org.apache.spark.TaskContext.get() != null;
+  }
+
+  /** obs[0] after {@code elapsed} steps; {@code healthy} unless faulty. */
   float observation(int elapsed, float healthy) {
     return healthy;
   }
@@ -107,7 +109,7 @@ public abstract class EndlessWalk implements Environment {
   public static final class NanObservation extends EndlessWalk {
     @Override
     float observation(int elapsed, float healthy) {
-      return elapsed == FAULT_STEP ? Float.NaN : healthy;
+      return faultNow(elapsed) ? Float.NaN : healthy;
     }
   }
 
@@ -115,7 +117,7 @@ public abstract class EndlessWalk implements Environment {
   public static final class InfiniteReward extends EndlessWalk {
     @Override
     double reward(int elapsed, double healthy) {
-      return elapsed == FAULT_STEP ? Double.POSITIVE_INFINITY : healthy;
+      return faultNow(elapsed) ? Double.POSITIVE_INFINITY : healthy;
     }
   }
 
@@ -126,7 +128,7 @@ public abstract class EndlessWalk implements Environment {
   public static final class HugeReward extends EndlessWalk {
     @Override
     double reward(int elapsed, double healthy) {
-      return elapsed == FAULT_STEP ? 1e200 : healthy;
+      return faultNow(elapsed) ? 1e200 : healthy;
     }
   }
 }
