@@ -21,7 +21,12 @@ public final class Main {
       "  train --resume <run-dir>",
       "      continue a run from its last committed round, with the config it was started with",
       "  bench [config.conf] [--repeats N] [key=value ...]",
-      "      measure rollout env steps/s, learner samples/s and the Spark overhead per round");
+      "      measure rollout env steps/s, learner samples/s and the Spark overhead per round",
+      "  evaluate <run-dir> [--round N] [--episodes K] [--greedy | --stochastic]",
+      "      run K episodes with a round's checkpoint (default: last round, eval.episodes, greedy);",
+      "      writes <run-dir>/eval/round=N/ and prints mean, std, min and max return, mean length",
+      "  report <run-dir>",
+      "      write <run-dir>/report/: PNG charts of the run and an index.html with its config");
 
   private Main() {}
 
@@ -43,6 +48,8 @@ public final class Main {
       return switch (args[0]) {
         case "train" -> TrainJob.run(rest);
         case "bench" -> BenchJob.run(rest);
+        case "evaluate" -> EvaluateJob.run(rest);
+        case "report" -> ReportJob.run(rest);
         default -> {
           System.err.println("unknown job '" + args[0] + "'\n" + USAGE);
           yield 2;

@@ -1,5 +1,6 @@
 package io.sparkac.jobs;
 
+import io.sparkac.analysis.Charts;
 import io.sparkac.config.ConfigLoader;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.storage.Storage;
@@ -16,7 +17,11 @@ import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 
-/** {@code train}: parses arguments, loads and validates the config (before any Spark work), trains. */
+/**
+ * {@code train}: parses arguments, loads and validates the config (before any Spark work), trains,
+ * and writes the learning curve ({@code <run>/report/learning-curve.png}) at the end, and also when
+ * training stops on an error (up to the last committed round).
+ */
 final class TrainJob {
   private TrainJob() {}
 
@@ -54,13 +59,34 @@ final class TrainJob {
       config = ConfigLoader.load(Path.of(configFile), overrides);
     }
     SparkSession spark = Sessions.get("sparkac train " + config.run().id());
-    TrainResult result = new Trainer(spark, config, mode).run();
+    TrainResult result;
+    try {
+      result = new Trainer(spark, config, mode).run();
+    } catch (Throwable e) { // SparkException is checked but undeclared: catch all, rethrow as it is
+      // The curve up to the last committed round is what one looks at first after a failure.
+      try {
+        writeLearningCurve(spark, config);
+      } catch (RuntimeException chartFailure) {
+        e.addSuppressed(chartFailure);
+      }
+      throw e;
+    }
+    org.apache.hadoop.fs.Path curve = writeLearningCurve(spark, config);
     System.out.println("trained " + result.last().envSteps() + " env steps in " + result.rounds().size()
         + " rounds; " + (result.lastEvaluated() == null ? "not evaluated"
             : String.format("greedy eval mean %.1f at round %d", result.lastEvaluated().evalReturnMean(),
                 result.lastEvaluated().round()))
         + (result.solved() ? " (target reached)" : ""));
+    if (curve != null) {
+      System.out.println("learning curve: " + curve);
+    }
     return 0;
+  }
+
+  /** Writes {@code <run>/report/learning-curve.png} from the manifest; null when no round is committed. */
+  static org.apache.hadoop.fs.Path writeLearningCurve(SparkSession spark, TrainConfig config) {
+    Storage storage = new Storage(spark.sparkContext().hadoopConfiguration());
+    return Charts.writeLearningCurve(storage, RunLayout.of(config.run().dir()), config.run().id());
   }
 
   /** The config a run was started with, from its last committed checkpoint. */

@@ -1,0 +1,135 @@
+package io.sparkac.jobs;
+
+import io.sparkac.config.ConfigLoader;
+import io.sparkac.config.TrainConfig;
+import io.sparkac.nn.MlpWeights;
+import io.sparkac.rollout.EvalOutput;
+import io.sparkac.rollout.EvalSummary;
+import io.sparkac.rollout.EvalTask;
+import io.sparkac.rollout.Rollout;
+import io.sparkac.storage.FastLocalFileSystem;
+import io.sparkac.storage.Storage;
+import io.sparkac.train.Checkpoints;
+import io.sparkac.train.Manifest;
+import io.sparkac.train.RoundRecord;
+import io.sparkac.train.RunLayout;
+import io.sparkac.train.RunState;
+import java.util.List;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * {@code evaluate <run> [--round N] [--episodes K] [--greedy | --stochastic]}: runs K episodes on
+ * the executors with a committed round's checkpoint (default: the last round, the run's
+ * {@code eval.episodes}, greedy), writes their steps to {@code <run>/eval/round=N/} (the
+ * trajectory table with {@code eval = true}; an earlier evaluation of the round is replaced) and
+ * prints the mean, std, min and max return and the mean length.
+ *
+ * <p>It calls the training loop's own evaluation with the checkpoint's actor: episode e starts
+ * from the seed (run seed, EVAL, e), so a greedy evaluation with the run's episode count gives
+ * exactly the figure the train job committed for that round.
+ */
+final class EvaluateJob {
+  private EvaluateJob() {}
+
+  /** What an evaluation did: its figures, and where its trajectories are. */
+  record Result(int round, boolean greedy, EvalSummary summary, String trajectories, RoundRecord record) {}
+
+  static int run(String[] args) {
+    String runDir = null;
+    Integer round = null;
+    Integer episodes = null;
+    Boolean greedy = null;
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      switch (a) {
+        case "--round" -> round = intArg(args, ++i, "--round", 0);
+        case "--episodes" -> episodes = intArg(args, ++i, "--episodes", 1);
+        case "--greedy", "--stochastic" -> {
+          boolean g = a.equals("--greedy");
+          if (greedy != null && greedy != g) {
+            throw new Main.UsageException("evaluate: --greedy and --stochastic exclude each other");
+          }
+          greedy = g;
+        }
+        default -> {
+          if (a.startsWith("--")) {
+            throw new Main.UsageException("evaluate: unknown option " + a);
+          }
+          if (runDir != null) {
+            throw new Main.UsageException("evaluate: unexpected argument " + a);
+          }
+          runDir = a;
+        }
+      }
+    }
+    if (runDir == null) {
+      throw new Main.UsageException("evaluate: the run folder is required");
+    }
+    SparkSession spark = Sessions.get("sparkac evaluate " + runDir);
+    Result r = evaluate(spark, runDir, round, episodes, greedy == null || greedy);
+    EvalSummary s = r.summary();
+    System.out.printf("evaluate %s round %d (%s, %d episodes): return mean %s, std %s, min %s, max %s; "
+            + "length mean %s%n", runDir, r.round(), r.greedy() ? "greedy" : "stochastic", s.episodes(),
+        num(s.returnMean()), num(s.returnStd()), num(s.returnMin()), num(s.returnMax()), num(s.lengthMean()));
+    if (r.record().evaluated()) {
+      System.out.printf("the train job's greedy evaluation of round %d: return mean %s, std %s%n", r.round(),
+          num(r.record().evalReturnMean()), num(r.record().evalReturnStd()));
+    }
+    System.out.println("evaluation trajectories: " + r.trajectories());
+    return 0;
+  }
+
+  /** Evaluates a committed round's checkpoint; {@code round} and {@code episodes} default when null. */
+  static Result evaluate(SparkSession spark, String runDir, Integer round, Integer episodes, boolean greedy) {
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    FastLocalFileSystem.install(jsc.hadoopConfiguration());
+    Storage storage = new Storage(jsc.hadoopConfiguration());
+    RunLayout layout = RunLayout.of(runDir);
+    Manifest manifest = new Manifest(storage, layout);
+    List<Integer> committed = manifest.committedRounds();
+    if (committed.isEmpty()) {
+      throw new Main.UsageException("evaluate: " + runDir + " has no committed round (no " + layout.manifest()
+          + "); train it first");
+    }
+    int r = round == null ? committed.get(committed.size() - 1) : round;
+    if (!committed.contains(r)) {
+      throw new Main.UsageException("evaluate: --round " + r + " is not a committed round of " + runDir
+          + "; committed rounds: " + committed.get(0) + ".." + committed.get(committed.size() - 1));
+    }
+    Checkpoints checkpoints = new Checkpoints(storage, layout);
+    RunState state = checkpoints.readState(r);
+    TrainConfig config = ConfigLoader.parse(state.config(), List.of());
+    int k = episodes == null ? config.eval().episodes() : episodes;
+    MlpWeights actor = MlpWeights.of(checkpoints.readActor(r), config.network().activation());
+    MlpWeights critic = MlpWeights.of(checkpoints.readCritic(r), config.network().activation());
+
+    storage.delete(layout.evalRound(r));
+    String dir = layout.evalRound(r).toString();
+    List<EvalTask.Episode> result = new Rollout(jsc, config).evaluate(actor, k, greedy,
+        "evaluate round " + r + ": " + k + (greedy ? " greedy" : " stochastic") + " episodes",
+        new EvalOutput(dir, state.policyVersion(), critic));
+    return new Result(r, greedy, EvalSummary.of(result), dir, manifest.read(r));
+  }
+
+  private static int intArg(String[] args, int i, String option, int min) {
+    if (i >= args.length) {
+      throw new Main.UsageException("evaluate: " + option + " needs a value");
+    }
+    int v;
+    try {
+      v = Integer.parseInt(args[i]);
+    } catch (NumberFormatException e) {
+      throw new Main.UsageException("evaluate: " + option + " = " + args[i] + ": not a whole number");
+    }
+    if (v < min) {
+      throw new Main.UsageException("evaluate: " + option + " = " + v + ": must be >= " + min);
+    }
+    return v;
+  }
+
+  /** Shortest text that reads back as the same double: the figure, not a rounding of it. */
+  private static String num(double v) {
+    return Double.toString(v);
+  }
+}
