@@ -84,8 +84,9 @@ final class ReportJob {
     if (lastWithEpisodes >= 0) {
       double[] lengths = a.episodes().where("round = " + lastWithEpisodes).select("length").collectAsList()
           .stream().mapToDouble(r -> r.getInt(0)).toArray();
-      charts.put("episode-lengths", Charts.histogram("Lengths of the training episodes that ended in round "
-              + lastWithEpisodes + (lastWithEpisodes == a.lastRound() ? " (the last round)" : ""),
+      charts.put("episode-lengths", Charts.histogram("Lengths of the " + lengths.length + " training episode"
+              + (lengths.length == 1 ? "" : "s") + " that ended in round " + lastWithEpisodes
+              + (lastWithEpisodes == a.lastRound() ? " (the last round)" : ""),
           "episode length (environment steps)", "episodes (count)", Charts.series("round " + lastWithEpisodes,
               lengths), 40, true));
       lengthNote = lastWithEpisodes == a.lastRound() ? ""

@@ -203,6 +203,11 @@ public final class Charts {
       }
       series.setLineStyle(new BasicStroke(2f));
     }
+    // Counts start at 0 (an area fills down to the axis), and one empty bin either side keeps a
+    // single bar from filling the whole plot.
+    chart.getStyler().setYAxisMin(0.0);
+    chart.getStyler().setXAxisMin(lo - width);
+    chart.getStyler().setXAxisMax(lo + (bins + 1) * width);
     return chart;
   }
 
