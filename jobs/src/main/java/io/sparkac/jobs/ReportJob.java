@@ -40,6 +40,7 @@ final class ReportJob {
   static Path write(SparkSession spark, String runDir) {
     TrajectoryAnalysis a = TrajectoryAnalysis.of(spark, runDir);
     String runId = a.config().run().id();
+    spark.sparkContext().setJobDescription("report " + runId + ": round summaries");
     List<Row> rounds = a.roundSummaries().collectAsList();
     int n = rounds.size();
     double[] steps = column(rounds, "env_steps");
@@ -59,6 +60,7 @@ final class ReportJob {
         "explained variance, 1 - Var(y - V) / Var(y) (unitless)", steps,
         Charts.series("explained variance", column(rounds, "explained_variance"))));
 
+    spark.sparkContext().setJobDescription("report " + runId + ": action frequencies");
     List<Row> freq = a.actionFrequencies().collectAsList();
     Map<String, double[]> byAction = new LinkedHashMap<>();
     freq.stream().map(r -> r.<Integer>getAs("action")).distinct().sorted().forEach(action -> {
@@ -82,6 +84,7 @@ final class ReportJob {
     }
     String lengthNote;
     if (lastWithEpisodes >= 0) {
+      spark.sparkContext().setJobDescription("report " + runId + ": episode lengths of round " + lastWithEpisodes);
       double[] lengths = a.episodes().where("round = " + lastWithEpisodes).select("length").collectAsList()
           .stream().mapToDouble(r -> r.getInt(0)).toArray();
       charts.put("episode-lengths", Charts.histogram("Lengths of the " + lengths.length + " training episode"
@@ -96,6 +99,7 @@ final class ReportJob {
       lengthNote = "No training episode has ended yet: there is no episode-length chart.";
     }
 
+    spark.sparkContext().setJobDescription(null);
     Storage storage = new Storage(spark.sparkContext().hadoopConfiguration());
     Path dir = a.layout().report();
     for (Map.Entry<String, Chart<?, ?>> c : charts.entrySet()) {

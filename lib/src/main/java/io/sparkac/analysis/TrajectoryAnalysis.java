@@ -170,16 +170,25 @@ public final class TrajectoryAnalysis {
 
   private Dataset<Row> readRounds(Path base, List<Integer> rounds, String what) {
     String[] paths = rounds.stream().map(r -> new Path(base, "round=" + r).toString()).toArray(String[]::new);
-    spark.sparkContext().setJobDescription("analysis: read " + what);
+    Dataset<Row> df = described("analysis: list and read the footers of the " + what,
+        () -> spark.read().option("basePath", base.toString()).parquet(paths));
+    List<String> problems = TrajectoryReader.mismatches(df.schema());
+    if (!problems.isEmpty()) {
+      throw new IllegalArgumentException(base + " is not a trajectory table: " + String.join("; ", problems));
+    }
+    // Runs written before the eval column existed hold training rows only.
+    return df.schema().getFieldIndex(TrajectorySchema.EVAL).isEmpty()
+        ? df.withColumn(TrajectorySchema.EVAL, lit(false)) : df;
+  }
+
+  /** Runs {@code body} under a Spark job description, then restores the caller's description. */
+  private <T> T described(String description, java.util.function.Supplier<T> body) {
+    String before = spark.sparkContext().getLocalProperty("spark.job.description");
+    spark.sparkContext().setJobDescription(description);
     try {
-      Dataset<Row> df = spark.read().option("basePath", base.toString()).parquet(paths);
-      List<String> problems = TrajectoryReader.mismatches(df.schema());
-      if (!problems.isEmpty()) {
-        throw new IllegalArgumentException(base + " is not a trajectory table: " + String.join("; ", problems));
-      }
-      return df;
+      return body.get();
     } finally {
-      spark.sparkContext().setJobDescription(null);
+      spark.sparkContext().setJobDescription(before);
     }
   }
 
@@ -267,13 +276,8 @@ public final class TrajectoryAnalysis {
       throw new IllegalArgumentException("round " + round + " of " + layout.root() + " is not committed; "
           + "committed rounds: " + rangeText(committedRounds()));
     }
-    spark.sparkContext().setJobDescription("analysis: round " + round + " advantages");
-    RoundData d;
-    try {
-      d = TrajectoryReader.readRound(spark, layout.trajectoryRound(round).toString());
-    } finally {
-      spark.sparkContext().setJobDescription(null);
-    }
+    RoundData d = described("analysis: read round " + round + " for its advantages",
+        () -> TrajectoryReader.readRound(spark, layout.trajectoryRound(round).toString()));
     MlpForward critic = new MlpForward(criticBefore(round, d.obsSize()));
     int n = d.rows();
     float[] v = new float[n];

@@ -24,6 +24,9 @@ public final class TrajectoryReader {
     Set<String> problems = new TreeSet<>();
     for (StructField expected : FILE_SCHEMA.fields()) {
       scala.Option<Object> idx = schema.getFieldIndex(expected.name());
+      if (idx.isEmpty() && expected.name().equals(EVAL)) {
+        continue; // tables written before the eval column existed: training rows only
+      }
       if (idx.isEmpty()) {
         problems.add("missing column " + expected.name() + " " + expected.dataType().simpleString());
       } else {

@@ -181,6 +181,34 @@ class TrajectoryAnalysisTest {
   }
 
   @Test
+  void readsRunsWrittenBeforeTheEvalColumn() throws IOException {
+    SparkSession spark = SparkTestSession.get();
+    Path old = tmp.resolve("old");
+    try (Stream<Path> files = Files.walk(run)) {
+      for (Path f : files.toList()) {
+        Path target = old.resolve(run.relativize(f).toString());
+        if (run.relativize(f).toString().startsWith("trajectories")) {
+          continue; // rewritten below, without the eval column
+        }
+        if (Files.isDirectory(f)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(f, target);
+        }
+      }
+    }
+    for (int r = 0; r < 3; r++) {
+      spark.read().parquet(run.resolve("trajectories/round=" + r).toString()).drop("eval").write()
+          .parquet(old.resolve("trajectories/round=" + r).toString());
+    }
+    TrajectoryAnalysis a = TrajectoryAnalysis.of(spark, old.toString());
+    assertThat(TrajectoryReader.mismatches(spark.read().parquet(old.resolve("trajectories").toString()).schema()))
+        .isEmpty();
+    assertThat(a.trajectories().where("not eval").count()).isEqualTo(384);
+    assertThat(a.episodes().count()).isEqualTo(analysis.episodes().count());
+  }
+
+  @Test
   void refusesUncommittedRoundsAndRunsWithoutCommits() throws IOException {
     assertThatThrownBy(() -> analysis.compareEstimators(3))
         .isInstanceOf(IllegalArgumentException.class)
