@@ -94,6 +94,30 @@ final class StandaloneCluster implements AutoCloseable {
         .toList();
   }
 
+  /**
+   * The log of an executor JVM: {@code <worker work dir>/<app id>/<executor id>/stderr}, where
+   * Spark's executor logs "Running task ..." and "Finished task ..." at INFO.
+   */
+  Path executorLog(ProcessHandle executor) throws IOException {
+    List<String> args = List.of(executor.info().arguments().orElse(new String[0]));
+    int app = args.indexOf("--app-id");
+    int id = args.indexOf("--executor-id");
+    if (app < 0 || id < 0) {
+      throw new IllegalStateException("not an executor command line: " + args);
+    }
+    try (var dirs = Files.list(workDir)) {
+      for (Path w : dirs.filter(d -> d.getFileName().toString().startsWith("worker") && Files.isDirectory(d))
+          .toList()) {
+        Path log = w.resolve(args.get(app + 1)).resolve(args.get(id + 1)).resolve("stderr");
+        if (Files.exists(log)) {
+          return log;
+        }
+      }
+    }
+    throw new IllegalStateException("no log of executor " + args.get(id + 1) + " of " + args.get(app + 1)
+        + " under " + workDir);
+  }
+
   private Process launch(String name, List<String> cmd) throws IOException {
     ProcessBuilder pb = new ProcessBuilder(cmd)
         .directory(workDir.toFile())

@@ -14,7 +14,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
@@ -48,7 +50,7 @@ class StandaloneClusterTest {
   private static final List<String> RUN = List.of("run.id=cluster-test", "env.class=" + SlowCartPole.class.getName(),
       "rollout.actors=4", "rollout.steps-per-actor=600", "rollout.partitions=2", "run.total-steps=7200",
       "learner.minibatch-size=256", "eval.interval-rounds=0", "eval.episodes=2", "eval.target-return=none");
-  private static final Duration RUN_TIMEOUT = Duration.ofMinutes(4);
+  private static final Duration RUN_TIMEOUT = Duration.ofMinutes(10);
 
   private final Path root = Path.of(System.getProperty("sparkac.root", "..")).toAbsolutePath().normalize();
   private final Path appJar = Path.of(System.getProperty("sparkac.app-jar")).toAbsolutePath();
@@ -114,9 +116,11 @@ class StandaloneClusterTest {
         "--conf", "spark.eventLog.dir=" + events.toUri()));
     args.addAll(submitArgs(cluster.masterUrl(), run));
     Process submit = cluster.submit("submit-fault", args);
-    ProcessHandle victim;
+    ProcessHandle victim = null;
     try {
-      // Round 1 starts right after round 0's commit; its rollout tasks then run for ~1.2 s.
+      // Round 1's rollout starts right after round 0's commit; each of its two tasks steps for
+      // at least 1.2 s. Kill an executor JVM while its log shows a task started after the commit
+      // and not finished.
       Path committed = run.resolve("manifest/round-000000.json");
       long deadline = System.nanoTime() + RUN_TIMEOUT.toNanos();
       while (!Files.exists(committed)) {
@@ -125,10 +129,24 @@ class StandaloneClusterTest {
         assertThat(System.nanoTime()).as("round 0 committed in time").isLessThan(deadline);
         Thread.sleep(20);
       }
-      Thread.sleep(400);
       List<ProcessHandle> executors = cluster.executors();
-      assertThat(executors).as("executor JVMs while round 1 rolls out").hasSize(2);
-      victim = executors.get(0);
+      assertThat(executors).as("executor JVMs of the run").hasSize(2);
+      Map<ProcessHandle, Long> startedBefore = new HashMap<>();
+      for (ProcessHandle e : executors) {
+        startedBefore.put(e, count(cluster.executorLog(e), "Running task"));
+      }
+      while (victim == null) {
+        assertThat(System.nanoTime()).as("a round-1 task started in time").isLessThan(deadline);
+        for (ProcessHandle e : executors) {
+          Path log = cluster.executorLog(e);
+          long started = count(log, "Running task");
+          if (started > startedBefore.get(e) && started > count(log, "Finished task")) {
+            victim = e;
+          }
+        }
+        Thread.sleep(20);
+      }
+      Thread.sleep(150);
       assertThat(victim.destroyForcibly()).isTrue(); // SIGKILL, by PID
       victim.onExit().get(30, TimeUnit.SECONDS);
     } catch (Exception | AssertionError e) {
@@ -144,6 +162,42 @@ class StandaloneClusterTest {
     assertThat(lost).as("tasks lost with executor pid " + victim.pid()).isNotEmpty();
     assertThat(new Manifest(storage(), RunLayout.of(run.toUri().toString())).lastCommitted()).isEqualTo(2);
     assertSameRun(run, localRun);
+  }
+
+  /**
+   * learner.mode = spark on the cluster: the dl4j-spark fits run as tasks in the executor JVMs
+   * (ND4J's natives from the application jar), with the Direct approach that a non-local master
+   * needs, for three consecutive rounds.
+   */
+  @Test
+  void fitsWithDl4jSparkOnTheExecutors() throws Exception {
+    Path run = work.resolve("runs/spark-learner");
+    Path events = Files.createDirectories(work.resolve("events-spark-learner"));
+    List<String> args = new ArrayList<>(List.of("--conf", "spark.eventLog.enabled=true",
+        "--conf", "spark.eventLog.dir=" + events.toUri()));
+    args.addAll(submitArgs(cluster.masterUrl(), run));
+    args.addAll(List.of("learner.mode=spark", "env.class=\"\"", "rollout.steps-per-actor=128", "run.total-steps=1536"));
+    assertThat(await(cluster.submit("submit-spark-learner", args), "submit-spark-learner"))
+        .as("learner.mode=spark run, log " + cluster.logOf("submit-spark-learner")).isZero();
+
+    List<JsonNode> all = events(events);
+    List<String> fitJobs = all.stream().filter(e -> e.path("Event").asText().equals("SparkListenerJobStart"))
+        .map(e -> e.path("Properties").path("spark.job.description").asText())
+        .filter(d -> d.contains(": fit ")).distinct().toList();
+    assertThat(fitJobs).contains("round 0: fit critic", "round 0: fit actor", "round 2: fit critic",
+        "round 2: fit actor");
+    assertThat(taskEnds(events)).allSatisfy(e -> assertThat(e.path("Task End Reason").path("Reason").asText())
+        .as("task end").isEqualTo("Success"));
+    assertThat(taskEnds(events).stream().map(e -> e.path("Task Info").path("Executor ID").asText()).distinct()
+        .toList()).as("executors that ran tasks").hasSize(2).doesNotContain("driver");
+    assertThat(new Manifest(storage(), RunLayout.of(run.toUri().toString())).readAll())
+        .hasSize(3).allSatisfy(r -> assertThat(r.valueLoss()).isFinite());
+  }
+
+  private static long count(Path log, String what) throws IOException {
+    try (Stream<String> lines = Files.lines(log)) {
+      return lines.filter(l -> l.contains(what)).count();
+    }
   }
 
   private List<String> submitArgs(String master, Path run) {
@@ -200,15 +254,17 @@ class StandaloneClusterTest {
   }
 
   private static List<JsonNode> taskEnds(Path eventDir) throws IOException {
+    return events(eventDir).stream().filter(e -> e.path("Event").asText().equals("SparkListenerTaskEnd")).toList();
+  }
+
+  /** The events of Spark's event log (one JSON object per line). */
+  private static List<JsonNode> events(Path eventDir) throws IOException {
     ObjectMapper json = new ObjectMapper();
     List<JsonNode> out = new ArrayList<>();
     try (Stream<Path> files = Files.list(eventDir)) {
       for (Path f : files.toList()) {
         for (String line : Files.readAllLines(f)) {
-          JsonNode e = json.readTree(line);
-          if (e.path("Event").asText().equals("SparkListenerTaskEnd")) {
-            out.add(e);
-          }
+          out.add(json.readTree(line));
         }
       }
     }
