@@ -32,11 +32,19 @@ public final class Rollout {
 
   /** Runs one round's rollout; its rows land in {@code roundDir}. Results sorted by actor range. */
   public List<RolloutResult> run(PolicySnapshot policy, String roundDir) {
+    return run(policy, roundDir, false);
+  }
+
+  /**
+   * The same; with {@code returnRows}, each result also carries the rows its task wrote
+   * ({@link RolloutResult#chunk()}), so that the driver gets the round from this job.
+   */
+  public List<RolloutResult> run(PolicySnapshot policy, String roundDir, boolean returnRows) {
     Broadcast<PolicySnapshot> b = jsc.broadcast(policy);
     try {
       jsc.setJobDescription("round " + policy.round() + ": rollout");
       List<RolloutResult> results = jsc.parallelize(ranges, ranges.size())
-          .mapPartitions(task(b, roundDir))
+          .mapPartitions(task(b, roundDir, returnRows))
           .collect();
       return sorted(results);
     } finally {
@@ -61,17 +69,18 @@ public final class Rollout {
   /**
    * Submits the rollout of one group's partitions as its own Spark job and returns at once
    * (asynchronous mode): {@code collectAsync}, in the FAIR scheduler pool {@code pool} so that
-   * concurrent groups share the executors. Its rows land in {@code dir}.
+   * concurrent groups share the executors. Its rows land in {@code dir}; with {@code returnRows}
+   * the results carry them too.
    */
   public PendingRollout submit(PolicySnapshot policy, List<ActorRange> group, String dir, String pool,
-      String description) {
+      String description, boolean returnRows) {
     Broadcast<PolicySnapshot> b = jsc.broadcast(policy);
     try {
       // Local properties are captured when the job is submitted, so they can be cleared at once.
       jsc.setLocalProperty(POOL, pool);
       jsc.setJobDescription(description);
       JavaFutureAction<List<RolloutResult>> job = jsc.parallelize(group, group.size())
-          .mapPartitions(task(b, dir))
+          .mapPartitions(task(b, dir, returnRows))
           .collectAsync();
       return new PendingRollout(job, b);
     } catch (RuntimeException e) {
@@ -87,8 +96,9 @@ public final class Rollout {
     return results.stream().sorted(Comparator.comparingInt(r -> r.range().from())).toList();
   }
 
-  private FlatMapFunction<Iterator<ActorRange>, RolloutResult> task(Broadcast<PolicySnapshot> b, String dir) {
-    RolloutTask task = new RolloutTask(config, b, hadoopConf, dir);
+  private FlatMapFunction<Iterator<ActorRange>, RolloutResult> task(Broadcast<PolicySnapshot> b, String dir,
+      boolean returnRows) {
+    RolloutTask task = new RolloutTask(config, b, hadoopConf, dir, returnRows);
     long straggler = config.parallel().stragglerMs();
     return straggler > 0 ? new Straggler(task, straggler) : task;
   }

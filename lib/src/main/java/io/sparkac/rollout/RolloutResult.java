@@ -1,13 +1,16 @@
 package io.sparkac.rollout;
 
+import io.sparkac.trajectory.RoundChunk;
 import java.io.Serializable;
 
 /**
  * What one rollout task returns to the driver (its rows went to Parquet): the actors'
- * end-of-round snapshots and the episodes that finished during the round. {@code computeNanos}
- * is the stepping loop (environments, inference, sampling, filling the row buffers);
- * {@code writeNanos} the Parquet write.
+ * end-of-round snapshots and the episodes that finished during the round, and, when the driver
+ * asked for them, the rows it wrote, packed ({@code chunk}; null otherwise), so that the
+ * driver's learner needs no second job to read the round back. {@code computeNanos} is the
+ * stepping loop (environments, inference, sampling, filling the row buffers); {@code writeNanos}
+ * the Parquet write.
  */
 public record RolloutResult(ActorRange range, String file, long rows, ActorSnapshot[] snapshots,
     double[] episodeReturns, int[] episodeLengths, boolean[] episodeTerminated, String executorId,
-    long computeNanos, long writeNanos) implements Serializable {}
+    long computeNanos, long writeNanos, RoundChunk chunk) implements Serializable {}

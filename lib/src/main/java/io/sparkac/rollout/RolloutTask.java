@@ -5,6 +5,7 @@ import io.sparkac.env.Environment;
 import io.sparkac.env.StepResult;
 import io.sparkac.nn.MlpForward;
 import io.sparkac.random.Seeds;
+import io.sparkac.trajectory.RoundChunk;
 import io.sparkac.trajectory.StepBatch;
 import io.sparkac.trajectory.TrajectoryWriter;
 import java.util.ArrayList;
@@ -28,6 +29,10 @@ import org.apache.spark.util.SerializableConfiguration;
  * forward pass computes each row on its own. So the rows are bit-identical whatever the
  * partitioning, the executor or the task attempt.
  *
+ * <p>With {@code returnRows}, the task also returns the rows it wrote, packed from the same
+ * buffers the file was written from ({@link RoundChunk#of}), for the driver's learner: a retried
+ * attempt returns the same rows, and the driver only sees the successful attempt's result.
+ *
  * <p>A serializable function object that captures only the config record, the broadcasts and the
  * round folder, never the SparkSession.
  */
@@ -36,13 +41,15 @@ public final class RolloutTask implements FlatMapFunction<Iterator<ActorRange>, 
   private final Broadcast<PolicySnapshot> policy;
   private final Broadcast<SerializableConfiguration> hadoopConf;
   private final String roundDir;
+  private final boolean returnRows;
 
   public RolloutTask(TrainConfig config, Broadcast<PolicySnapshot> policy,
-      Broadcast<SerializableConfiguration> hadoopConf, String roundDir) {
+      Broadcast<SerializableConfiguration> hadoopConf, String roundDir, boolean returnRows) {
     this.config = config;
     this.policy = policy;
     this.hadoopConf = hadoopConf;
     this.roundDir = roundDir;
+    this.returnRows = returnRows;
   }
 
   @Override
@@ -163,7 +170,7 @@ public final class RolloutTask implements FlatMapFunction<Iterator<ActorRange>, 
       term[i] = terminatedEpisodes.get(i);
     }
     return new RolloutResult(range, file.toString(), batch.rows(), snapshots, r, l, term, executorId,
-        computed - start, written - computed);
+        computed - start, written - computed, returnRows ? RoundChunk.of(batch) : null);
   }
 
   static void checkFinite(float[] obs, double reward, int round, int actorId) {

@@ -22,8 +22,8 @@ import io.sparkac.rollout.Rollout;
 import io.sparkac.rollout.RolloutResult;
 import io.sparkac.storage.FastLocalFileSystem;
 import io.sparkac.storage.Storage;
+import io.sparkac.trajectory.RoundChunk;
 import io.sparkac.trajectory.RoundData;
-import io.sparkac.trajectory.TrajectoryReader;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -39,8 +39,9 @@ import org.slf4j.LoggerFactory;
  * The actors are split into {@code parallel.groups} groups; each group's rollout is its own Spark
  * job, submitted asynchronously ({@code collectAsync}) into its own FAIR scheduler pool so that
  * the groups' jobs share the executors. {@link #run()} reads top to bottom as one update: wait for
- * a group's job, commit its partition as the update's trajectory folder, read it, compute targets
- * and advantages and fit the critic then the actor (with the optional off-policy correction),
+ * a group's job, commit its partition as the update's trajectory folder, take its rows from the
+ * job's results, compute targets and advantages and fit the critic then the actor (with the
+ * optional off-policy correction),
  * resubmit the group with the newest weights, evaluate, checkpoint, commit, report. Meanwhile the
  * other groups keep sampling with the policy they were given: their samples will be stale by the
  * updates applied in between.
@@ -193,11 +194,9 @@ public final class AsyncTrainer {
           checkpoints.writeSnapshots(u, actors);
           long t1 = System.nanoTime();
 
-          // ---- read the group's rows; targets and advantages; fit the critic, then the actor,
-          //      with the advantages of stale samples corrected ----
-          jsc.setJobDescription("update " + u + ": read trajectories of group " + g);
-          RoundData data = TrajectoryReader.readRound(spark, roundDir.toString());
-          jsc.clearJobGroup();
+          // ---- the group's rows, as its tasks returned them; targets and advantages; fit the critic,
+          //      then the actor, with the advantages of stale samples corrected ----
+          RoundData data = RoundChunk.merge(parts.stream().map(RolloutResult::chunk).toList());
           long tRead = System.nanoTime();
           LearnerStats stats = learner.update(data, u, normalizer, correction);
           OffPolicyCorrection.Stats rho = correction.lastStats();
@@ -291,8 +290,9 @@ public final class AsyncTrainer {
     // task can see the driver's broadcast object itself).
     PolicySnapshot policy = new PolicySnapshot(version, version, p.actor(), p.critic(), p.normalizer(),
         actors.clone());
+    // The tasks return their rows: the update learns from them without reading the folder back.
     PendingRollout job = rollout.submit(policy, group, dir.toString(), POOL_PREFIX + g,
-        "group " + g + ": rollout with policy version " + version);
+        "group " + g + ": rollout with policy version " + version, true);
     long steps = (long) group.stream().mapToInt(ActorRange::size).sum() * config.rollout().stepsPerActor();
     inFlight.add(new InFlightGroups.Job(g, version, dir.toString(), steps, job));
   }

@@ -19,8 +19,8 @@ import io.sparkac.rollout.Rollout;
 import io.sparkac.rollout.RolloutResult;
 import io.sparkac.storage.FastLocalFileSystem;
 import io.sparkac.storage.Storage;
+import io.sparkac.trajectory.RoundChunk;
 import io.sparkac.trajectory.RoundData;
-import io.sparkac.trajectory.TrajectoryReader;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
@@ -34,8 +34,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The training loop of synchronized parallel advantage actor-critic (A2C). {@link #run()} reads
  * top to bottom as one round: broadcast the weights, roll out on the executors (which write the
- * round's Parquet), read the round, compute targets and advantages and fit the critic then the
- * actor, evaluate, checkpoint, commit, report. Driver only.
+ * round's Parquet and return its rows), compute targets and advantages and fit the critic then
+ * the actor, evaluate, checkpoint, commit, report. Driver only.
  */
 public final class Trainer {
   private static final Logger log = LoggerFactory.getLogger(Trainer.class);
@@ -48,6 +48,7 @@ public final class Trainer {
   private final Storage storage;
   private final Checkpoints checkpoints;
   private final Manifest manifest;
+  private long maxSamplesOnDriver;
 
   public Trainer(SparkSession spark, TrainConfig config, StartMode mode) {
     this.spark = spark;
@@ -68,6 +69,14 @@ public final class Trainer {
 
   public RunLayout layout() {
     return layout;
+  }
+
+  /**
+   * The most samples of a round the driver's learner has held at once during {@link #run()}: a
+   * collected round's rows (learner.mode = spark: 0).
+   */
+  public long maxSamplesOnDriver() {
+    return maxSamplesOnDriver;
   }
 
   public TrainResult run() {
@@ -122,6 +131,8 @@ public final class Trainer {
     }
     SparkLearner sparkLearner = config.learner().mode() == TrainConfig.LearnerMode.SPARK
         ? new SparkLearner(spark, config, actorNet, criticNet) : null;
+    // learner.mode = driver: the round comes back with the rollout job's results.
+    boolean collect = sparkLearner == null;
     Rollout rollout = new Rollout(jsc, config);
     int rounds = config.rounds();
     boolean solved = false;
@@ -134,21 +145,21 @@ public final class Trainer {
           normalizer, actors);
       String roundDir = layout.trajectoryRound(round).toString();
       storage.delete(layout.trajectoryRound(round)); // leftovers of an uncommitted attempt
-      List<RolloutResult> parts = onExecutors(() -> rollout.run(policy, roundDir));
+      List<RolloutResult> parts = onExecutors(() -> rollout.run(policy, roundDir, collect));
       long tRollout = System.nanoTime();
       actors = collectSnapshots(parts);
       checkpoints.writeSnapshots(round, actors);
       long t1 = System.nanoTime();
 
-      // ---- read the round, compute targets and advantages, fit the critic, then the actor ----
+      // ---- the round's rows, as the rollout tasks returned them; compute targets and advantages,
+      //      fit the critic, then the actor ----
       // (learner.mode = spark: all of it on the executors, straight from the round's Parquet)
       LearnerStats stats;
       long tRead;
-      if (sparkLearner == null) {
-        jsc.setJobDescription("round " + round + ": read trajectories");
-        RoundData data = TrajectoryReader.readRound(spark, roundDir);
-        jsc.clearJobGroup();
+      if (collect) {
+        RoundData data = RoundChunk.merge(parts.stream().map(RolloutResult::chunk).toList());
         tRead = System.nanoTime();
+        maxSamplesOnDriver = Math.max(maxSamplesOnDriver, data.rows());
         stats = learner.update(data, round, normalizer);
         if (normalizer != null) {
           // The next round samples with statistics that include this round's observations.

@@ -7,11 +7,15 @@ import java.util.List;
 import org.apache.spark.sql.Row;
 
 /**
- * Part of a round in primitive arrays, packed on an executor from the rows of one scan partition
- * (columns in {@link TrajectoryReader#readRound}'s select order). The driver merges the chunks
- * and sorts the rows by (actor_id, episode_id, t).
+ * Part of a round in primitive arrays: either packed by a rollout task from the rows it has just
+ * written ({@link #of}), or packed on an executor from the rows of one scan partition
+ * ({@link #pack}, columns in {@link TrajectoryReader#readRound}'s select order). The driver
+ * merges the chunks and sorts the rows by (actor_id, episode_id, t) ({@link #merge}). Both ways
+ * hold the same values: Parquet stores floats, doubles, ints and booleans exactly, and a null
+ * {@code action} (continuous actions) reads back as -1 in both.
  */
-final class RoundChunk implements Serializable {
+public final class RoundChunk implements Serializable {
+  private static final long serialVersionUID = 1L;
   int rows;
   int obsSize;
   int actionSize;
@@ -28,7 +32,49 @@ final class RoundChunk implements Serializable {
   double[] logp;
   double[] vfPred;
 
-  static Iterator<RoundChunk> pack(Iterator<Row> it) {
+  /**
+   * The rows of a rollout task's batch, as {@link TrajectoryReader#readRound} packs them after
+   * reading the file back: sharing the batch's arrays (the task drops the batch after), with the
+   * actor id spread to every row and -1 for the action of a continuous action space. A batch's
+   * rows are per actor in time order, which is (actor_id, episode_id, t) order: an actor's
+   * episode index only grows and t counts up within an episode.
+   */
+  public static RoundChunk of(StepBatch b) {
+    RoundChunk c = new RoundChunk();
+    int n = b.rows();
+    c.rows = n;
+    c.obsSize = b.obsSize;
+    c.actionSize = b.actionSize;
+    c.actorId = new int[n];
+    for (int r = 0; r < n; r++) {
+      c.actorId[r] = b.actorId[r / b.steps];
+    }
+    c.episodeId = b.episodeId;
+    c.t = b.t;
+    c.obs = b.obs;
+    c.nextObs = b.nextObs;
+    if (b.action != null) {
+      c.action = b.action;
+    } else {
+      c.action = new int[n];
+      Arrays.fill(c.action, -1);
+    }
+    c.actionVec = b.actionVec;
+    c.reward = b.reward;
+    c.terminated = b.terminated;
+    c.truncated = b.truncated;
+    c.logp = b.logp;
+    c.vfPred = b.vfPred;
+    return c;
+  }
+
+  /** The number of rows. */
+  public int rows() {
+    return rows;
+  }
+
+  /** Packs one partition's rows (columns in {@link TrajectoryReader#readRound}'s select order). */
+  public static Iterator<RoundChunk> pack(Iterator<Row> it) {
     RoundChunk c = new RoundChunk();
     int cap = 1024;
     c.allocate(cap);
@@ -106,7 +152,7 @@ final class RoundChunk implements Serializable {
   }
 
   /** Concatenates the chunks in (actor_id, episode_id, t) order and marks episode continuations. */
-  static RoundData merge(List<RoundChunk> chunks) {
+  public static RoundData merge(List<RoundChunk> chunks) {
     int n = 0;
     int obsSize = 0;
     int actionSize = 0;
@@ -125,11 +171,7 @@ final class RoundChunk implements Serializable {
         refs[k++] = ((long) ci << 32) | r;
       }
     }
-    Long[] boxed = new Long[n];
-    for (int i = 0; i < n; i++) {
-      boxed[i] = refs[i];
-    }
-    Arrays.sort(boxed, (x, y) -> {
+    java.util.Comparator<Long> byKey = (x, y) -> {
       RoundChunk a = chunks.get((int) (x >>> 32));
       RoundChunk b = chunks.get((int) (y >>> 32));
       int i = (int) (long) x;
@@ -139,7 +181,18 @@ final class RoundChunk implements Serializable {
         c = Long.compare(a.episodeId[i], b.episodeId[j]);
       }
       return c != 0 ? c : Integer.compare(a.t[i], b.t[j]);
-    });
+    };
+    Long[] boxed = new Long[n];
+    boolean sorted = true;
+    for (int i = 0; i < n; i++) {
+      boxed[i] = refs[i];
+      sorted &= i == 0 || byKey.compare(boxed[i - 1], boxed[i]) <= 0;
+    }
+    if (!sorted) {
+      // Chunks in order already (a round's rollout results, sorted by actor range) skip the sort,
+      // whose (stable) result would be the same order.
+      Arrays.sort(boxed, byKey);
+    }
     int[] actor = new int[n];
     long[] episode = new long[n];
     float[] obs = new float[n * obsSize];

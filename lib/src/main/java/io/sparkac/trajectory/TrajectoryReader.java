@@ -165,14 +165,21 @@ public final class TrajectoryReader {
   public static RoundData readRound(SparkSession spark, String roundDir) {
     List<RoundChunk> chunks;
     try {
-      Dataset<Row> df = spark.read().schema(FILE_SCHEMA).parquet(roundDir)
-          .select(ACTOR_ID, EPISODE_ID, T, OBS, NEXT_OBS, ACTION, REWARD, TERMINATED, TRUNCATED, ACTION_LOGP,
-              VF_PRED, ACTION_VEC);
-      chunks = df.javaRDD().mapPartitions(RoundChunk::pack).collect();
+      chunks = learnerColumns(spark, roundDir).javaRDD().mapPartitions(RoundChunk::pack).collect();
     } catch (Exception e) { // SparkException is checked in Java but not declared by Scala's collect()
       throw new IllegalStateException("cannot read trajectory round " + roundDir + ": " + rootMessage(e), e);
     }
     return RoundChunk.merge(chunks);
+  }
+
+  /**
+   * The columns a learner reads from one round folder this run has just written, in the order
+   * {@link RoundChunk#pack} expects. The schema is given, so Spark does not open every footer.
+   */
+  public static Dataset<Row> learnerColumns(SparkSession spark, String roundDir) {
+    return spark.read().schema(FILE_SCHEMA).parquet(roundDir)
+        .select(ACTOR_ID, EPISODE_ID, T, OBS, NEXT_OBS, ACTION, REWARD, TERMINATED, TRUNCATED, ACTION_LOGP,
+            VF_PRED, ACTION_VEC);
   }
 
   private static String rootMessage(Throwable e) {
