@@ -5,11 +5,12 @@ import static org.apache.spark.sql.functions.col;
 import io.sparkac.advantage.Advantages;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.nn.GlobalGradientClip;
-import io.sparkac.nn.MlpForward;
 import io.sparkac.nn.MlpWeights;
-import io.sparkac.policy.CategoricalPolicy;
 import io.sparkac.random.Seeds;
 import io.sparkac.rollout.NonFiniteValueException;
+import io.sparkac.trajectory.RoundChunk;
+import io.sparkac.trajectory.RoundData;
+import io.sparkac.trajectory.TrajectoryReader;
 import io.sparkac.trajectory.TrajectorySchema;
 import java.io.Serializable;
 import java.util.ArrayList;
@@ -71,10 +72,7 @@ public final class SparkLearner {
     int partitions = Math.max(1, jsc.defaultParallelism());
 
     // ---- on the executors: each actor's rows in one partition, in time order; targets and advantages ----
-    JavaRDD<Block> blocks = spark.read().schema(TrajectorySchema.FILE_SCHEMA).parquet(roundDir)
-        .select(TrajectorySchema.ACTOR_ID, TrajectorySchema.EPISODE_ID, TrajectorySchema.T, TrajectorySchema.OBS,
-            TrajectorySchema.NEXT_OBS, TrajectorySchema.ACTION, TrajectorySchema.REWARD, TrajectorySchema.TERMINATED,
-            TrajectorySchema.TRUNCATED)
+    JavaRDD<Block> blocks = TrajectoryReader.learnerColumns(spark, roundDir)
         .repartition(partitions, col(TrajectorySchema.ACTOR_ID))
         .sortWithinPartitions(TrajectorySchema.ACTOR_ID, TrajectorySchema.EPISODE_ID, TrajectorySchema.T)
         .javaRDD()
@@ -214,9 +212,9 @@ public final class SparkLearner {
 
   /**
    * Executor side: a partition's rows (each actor's rows contiguous and sorted by episode and t)
-   * to a {@link Block}. Same arithmetic as {@link Learner#update}: V(s) and V(s') from the
-   * critic's weights as plain arrays, GAE(lambda) with terminated bootstrapping with 0 and
-   * truncated (or the end of the round) with V(s').
+   * to a {@link Block}, through {@link RoundTargets}: the same arithmetic as {@link Learner#update},
+   * V(s) and V(s') from the critic's weights as plain arrays, GAE(lambda) with terminated
+   * bootstrapping with 0 and truncated (or the end of the round) with V(s').
    */
   static final class BlockTask implements FlatMapFunction<Iterator<Row>, Block> {
     private final double gamma;
@@ -233,59 +231,13 @@ public final class SparkLearner {
 
     @Override
     public Iterator<Block> call(Iterator<Row> it) {
-      List<Row> rows = new ArrayList<>();
-      it.forEachRemaining(rows::add);
-      int n = rows.size();
-      if (n == 0) {
+      RoundChunk chunk = RoundChunk.pack(it).next();
+      if (chunk.rows() == 0) {
         return Collections.emptyIterator();
       }
-      int obsSize = rows.get(0).getList(3).size();
-      int[] actorId = new int[n];
-      long[] episode = new long[n];
-      float[] obs = new float[n * obsSize];
-      float[] next = new float[n * obsSize];
-      int[] action = new int[n];
-      double[] reward = new double[n];
-      boolean[] terminated = new boolean[n];
-      boolean[] truncated = new boolean[n];
-      for (int i = 0; i < n; i++) {
-        Row r = rows.get(i);
-        actorId[i] = r.getInt(0);
-        episode[i] = r.getLong(1);
-        List<Float> o = r.getList(3);
-        List<Float> no = r.getList(4);
-        for (int k = 0; k < obsSize; k++) {
-          obs[i * obsSize + k] = o.get(k);
-          next[i * obsSize + k] = no.get(k);
-        }
-        action[i] = r.getInt(5);
-        reward[i] = r.getDouble(6);
-        terminated[i] = r.getBoolean(7);
-        truncated[i] = r.getBoolean(8);
-      }
-      boolean[] continues = new boolean[n];
-      for (int i = 0; i + 1 < n; i++) {
-        continues[i] = !terminated[i] && !truncated[i] && actorId[i + 1] == actorId[i] && episode[i + 1] == episode[i];
-      }
-      MlpForward v = new MlpForward(critic);
-      float[] vs = new float[n];
-      float[] vNext = new float[n];
-      v.forward(obs, n, vs);
-      v.forward(next, n, vNext);
-      double[] value = new double[n];
-      double[] nextValue = new double[n];
-      for (int i = 0; i < n; i++) {
-        value[i] = vs[i];
-        nextValue[i] = vNext[i];
-      }
-      Advantages.Estimates est = Advantages.gae(reward, terminated, continues, value, nextValue, gamma, lambda);
-      double[] adv = est.advantages();
-      double[] targets = est.targets();
-
-      int nA = actor.outputSize();
-      float[] logits = new float[n * nA];
-      new MlpForward(actor).forward(obs, n, logits);
-      double[] logp = new double[nA];
+      RoundData d = RoundChunk.merge(List.of(chunk)); // sorted already: marks the episodes' continuations
+      int n = d.rows();
+      RoundTargets rt = RoundTargets.of(d, critic, actor, null, gamma, lambda);
       double squaredError = 0;
       double policyLoss = 0;
       double entropy = 0;
@@ -296,22 +248,20 @@ public final class SparkLearner {
       double res = 0;
       double resSq = 0;
       for (int i = 0; i < n; i++) {
-        double e = value[i] - targets[i];
+        double e = rt.value[i] - rt.target[i];
         squaredError += e * e;
-        CategoricalPolicy.logProbs(logits, i * nA, nA, logp);
-        for (int k = 0; k < nA; k++) {
-          entropy -= Math.exp(logp[k]) * logp[k];
-        }
-        policyLoss -= adv[i] * logp[action[i]];
-        advSum += adv[i];
-        advSq += adv[i] * adv[i];
-        y += targets[i];
-        ySq += targets[i] * targets[i];
+        entropy += rt.entropy[i];
+        policyLoss -= rt.advantage[i] * rt.logp[i];
+        advSum += rt.advantage[i];
+        advSq += rt.advantage[i] * rt.advantage[i];
+        y += rt.target[i];
+        ySq += rt.target[i] * rt.target[i];
         res += -e;
         resSq += e * e;
       }
       Totals totals = new Totals(n, squaredError, policyLoss, entropy, advSum, advSq, y, ySq, res, resSq);
-      return List.of(new Block(actorId[0], n, obsSize, obs, action, targets, adv, totals)).iterator();
+      return List.of(new Block(d.actorId()[0], n, d.obsSize(), rt.inputs, d.action(), rt.target, rt.advantage,
+          totals)).iterator();
     }
   }
 

@@ -1,0 +1,91 @@
+package io.sparkac.learner;
+
+import io.sparkac.advantage.Advantages;
+import io.sparkac.nn.MlpForward;
+import io.sparkac.nn.MlpWeights;
+import io.sparkac.policy.CategoricalPolicy;
+import io.sparkac.policy.GaussianPolicy;
+import io.sparkac.policy.ObservationNormalizer;
+import io.sparkac.trajectory.RoundData;
+
+/**
+ * What a learner computes from a round's rows before it fits anything, row by row, with the
+ * networks as they were before the update: the network inputs (observations normalised with the
+ * statistics the round was sampled with), V(s) and V(s'), the GAE(lambda) advantages and critic
+ * targets (terminated bootstraps with 0, truncated and the end of an actor's rows with V(s')),
+ * and log pi(a|s) and the policy's entropy of the actor.
+ *
+ * <p>The arithmetic is {@link Learner#update}'s, row for row; it runs on the executors for
+ * {@link SparkLearner}, over rows that hold each of their actors'
+ * rows whole and in (actor_id, episode_id, t) order, so every value depends on its actor's rows
+ * only, not on how actors were spread over partitions: the forward passes compute each row on its
+ * own, and the GAE recursion stops where an actor's rows end.
+ */
+final class RoundTargets {
+  /** Network inputs, {@code rows * obsSize}. */
+  final float[] inputs;
+  final double[] value;
+  final double[] target;
+  final double[] advantage;
+  /** log pi(a|s) of the actor before the update. */
+  final double[] logp;
+  /** Entropy of the actor's distribution at each row. */
+  final double[] entropy;
+
+  private RoundTargets(float[] inputs, double[] value, double[] target, double[] advantage, double[] logp,
+      double[] entropy) {
+    this.inputs = inputs;
+    this.value = value;
+    this.target = target;
+    this.advantage = advantage;
+    this.logp = logp;
+    this.entropy = entropy;
+  }
+
+  static RoundTargets of(RoundData d, MlpWeights critic, MlpWeights actor, ObservationNormalizer normalizer,
+      double gamma, double lambda) {
+    int n = d.rows();
+    float[] obs = normalizer == null ? d.obs() : normalizer.applied(d.obs(), n);
+    float[] nextObs = normalizer == null ? d.nextObs() : normalizer.applied(d.nextObs(), n);
+
+    // ---- V(s) and V(s') from the critic as it was before the fit ----
+    MlpForward v = new MlpForward(critic);
+    float[] vs = new float[n];
+    float[] vNext = new float[n];
+    v.forward(obs, n, vs);
+    v.forward(nextObs, n, vNext);
+    double[] value = new double[n];
+    double[] nextValue = new double[n];
+    for (int i = 0; i < n; i++) {
+      value[i] = vs[i];
+      nextValue[i] = vNext[i];
+    }
+
+    // ---- targets and advantages: terminated bootstraps with 0, truncated with V(s') ----
+    Advantages.Estimates est = Advantages.gae(d.reward(), d.terminated(), d.continues(), value, nextValue, gamma,
+        lambda);
+
+    // ---- log pi(a|s) and entropy of the actor before the update ----
+    int k = actor.outputSize();
+    float[] out = new float[n * k];
+    new MlpForward(actor).forward(obs, n, out);
+    double[] logps = new double[k];
+    double[] logp = new double[n];
+    double[] entropy = new double[n];
+    for (int i = 0; i < n; i++) {
+      if (d.continuous()) {
+        entropy[i] = GaussianPolicy.entropy(out, i * k, d.actionSize());
+        logp[i] = GaussianPolicy.logProb(out, i * k, d.actionSize(), d.actionVec(), i * d.actionSize());
+      } else {
+        CategoricalPolicy.logProbs(out, i * k, k, logps);
+        double h = 0;
+        for (int j = 0; j < k; j++) {
+          h -= Math.exp(logps[j]) * logps[j];
+        }
+        entropy[i] = h;
+        logp[i] = logps[d.action()[i]];
+      }
+    }
+    return new RoundTargets(obs, value, est.targets(), est.advantages(), logp, entropy);
+  }
+}
