@@ -151,7 +151,8 @@ public final class ConfigLoader {
         r.doubleValue("learner.entropy-coef"),
         r.bool("learner.normalize-advantages"),
         r.doubleValue("learner.max-grad-norm"),
-        r.intValue("learner.averaging-frequency"));
+        r.intValue("learner.averaging-frequency"),
+        r.intValue("learner.driver-max-samples"));
     TrainConfig.Normalize normalize = new TrainConfig.Normalize(r.bool("normalize.observations"),
         r.bool("normalize.rewards"), r.doubleValue("normalize.clip"));
     TrainConfig.Eval eval = new TrainConfig.Eval(r.intValue("eval.interval-rounds"), r.intValue("eval.episodes"),
@@ -199,6 +200,7 @@ public final class ConfigLoader {
     m.put("normalize.rewards", t.normalize().rewards());
     m.put("normalize.clip", t.normalize().clip());
     m.put("learner.averaging-frequency", l.averagingFrequency());
+    m.put("learner.driver-max-samples", l.driverMaxSamples());
     m.put("eval.interval-rounds", t.eval().intervalRounds());
     m.put("eval.episodes", t.eval().episodes());
     m.put("eval.target-return", t.eval().hasTarget() ? t.eval().targetReturn() : "none");

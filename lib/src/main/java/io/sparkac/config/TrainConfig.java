@@ -25,6 +25,56 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
     check(learner.minibatchSize() >= 1, "learner.minibatch-size", learner.minibatchSize(), "must be >= 1");
     check(learner.mode() != LearnerMode.SPARK || !(normalize.observations() || normalize.rewards()),
         "learner.mode", "spark", "does not support normalize.observations or normalize.rewards yet; use driver");
+    long perUpdate = samplesPerUpdate(rollout, parallel);
+    if (parallel.async()) {
+      check(perUpdate <= learner.driverMaxSamples(), "learner.driver-max-samples", learner.driverMaxSamples(),
+          "must be >= the samples of the largest group's update (" + perUpdate + ") in async mode: asynchronous "
+              + "updates are always collected on the driver");
+    } else if (streamsRounds(learner, rollout, parallel)) {
+      String why = "when rounds are streamed past the driver (a round of " + perUpdate
+          + " samples > learner.driver-max-samples = " + learner.driverMaxSamples() + ")";
+      check(!normalize.rewards(), "normalize.rewards", true, "is not supported " + why
+          + "; raise learner.driver-max-samples or turn it off");
+      check(learner.minibatchSize() <= learner.driverMaxSamples(), "learner.driver-max-samples",
+          learner.driverMaxSamples(), "must be >= learner.minibatch-size (" + learner.minibatchSize() + ") " + why
+              + ": each block the driver holds is whole minibatches");
+    }
+  }
+
+  /**
+   * True when the driver's learner streams each round in blocks of at most
+   * {@code learner.driver-max-samples} samples instead of collecting it (learner.mode = driver,
+   * sync rounds larger than that).
+   */
+  public boolean streamsRounds() {
+    return streamsRounds(learner, rollout, parallel);
+  }
+
+  private static boolean streamsRounds(Learner learner, Rollout rollout, Parallel parallel) {
+    return learner.mode() == LearnerMode.DRIVER && !parallel.async()
+        && samplesPerUpdate(rollout, parallel) > learner.driverMaxSamples();
+  }
+
+  /**
+   * Samples one update learns from: a whole round, or in async mode the largest group's rows. The
+   * group sizes follow {@code ActorRange.split} (actors over partitions, partitions over groups),
+   * whose arithmetic is repeated here because the config cannot depend on the rollout package.
+   */
+  static long samplesPerUpdate(Rollout rollout, Parallel parallel) {
+    long steps = rollout.stepsPerActor();
+    if (!parallel.async()) {
+      return rollout.actors() * steps;
+    }
+    long a = rollout.actors();
+    long p = rollout.partitions();
+    long g = parallel.groups();
+    long max = 0;
+    for (long i = 0; i < g; i++) {
+      long p0 = i * p / g;
+      long p1 = (i + 1) * p / g;
+      max = Math.max(max, p1 * a / p - p0 * a / p);
+    }
+    return max * steps;
   }
 
   /** Environment steps of one round, all actors together. */
@@ -88,7 +138,7 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
   public record Learner(LearnerMode mode, double gamma, AdvantageEstimator advantage, double gaeLambda,
       Optimizer optimizer, double actorLearningRate, double criticLearningRate, int minibatchSize, int epochs,
       double valueCoef, double entropyCoef, boolean normalizeAdvantages, double maxGradNorm,
-      int averagingFrequency) implements Serializable {
+      int averagingFrequency, int driverMaxSamples) implements Serializable {
     public Learner {
       check(gamma > 0 && gamma <= 1, "learner.gamma", gamma, "must be in (0, 1]");
       check(gaeLambda >= 0 && gaeLambda <= 1, "learner.gae-lambda", gaeLambda, "must be in [0, 1]");
@@ -104,6 +154,8 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
       check(maxGradNorm >= 0 && Double.isFinite(maxGradNorm), "learner.max-grad-norm", maxGradNorm,
           "must be >= 0 (0 disables clipping)");
       check(averagingFrequency >= 1, "learner.averaging-frequency", averagingFrequency, "must be >= 1");
+      check(driverMaxSamples >= 1, "learner.driver-max-samples", driverMaxSamples,
+          "must be >= 1 (samples of a round the driver may hold at once)");
     }
 
     /** The lambda of the configured estimator: 0 for TD(0), 1 for Monte-Carlo. */

@@ -260,13 +260,23 @@ public final class Learner {
     }
   }
 
-  private static void check(int round, String quantity, double value) {
+  /** The global norm of the critic's mean gradient at its last fitted minibatch (NaN without clipping). */
+  double criticGradNorm() {
+    return criticClip == null ? Double.NaN : criticClip.lastNorm();
+  }
+
+  /** The same for the actor. */
+  double actorGradNorm() {
+    return actorClip == null ? Double.NaN : actorClip.lastNorm();
+  }
+
+  static void check(int round, String quantity, double value) {
     if (!Double.isFinite(value)) {
       throw new NonFiniteValueException("round " + round + ": " + quantity + " is " + value);
     }
   }
 
-  private static void checkWeights(int round, String quantity, MultiLayerNetwork net) {
+  static void checkWeights(int round, String quantity, MultiLayerNetwork net) {
     INDArray p = net.params();
     if (p.isNaN().any() || p.isInfinite().any()) {
       throw new NonFiniteValueException("round " + round + ": " + quantity + " contain NaN or Inf");

@@ -16,7 +16,7 @@ import io.sparkac.trajectory.RoundData;
  * and log pi(a|s) and the policy's entropy of the actor.
  *
  * <p>The arithmetic is {@link Learner#update}'s, row for row; it runs on the executors for
- * {@link SparkLearner}, over rows that hold each of their actors'
+ * {@link SparkLearner} and {@link StreamingLearner}, over rows that hold each of their actors'
  * rows whole and in (actor_id, episode_id, t) order, so every value depends on its actor's rows
  * only, not on how actors were spread over partitions: the forward passes compute each row on its
  * own, and the GAE recursion stops where an actor's rows end.

@@ -290,7 +290,8 @@ public final class AsyncTrainer {
     // task can see the driver's broadcast object itself).
     PolicySnapshot policy = new PolicySnapshot(version, version, p.actor(), p.critic(), p.normalizer(),
         actors.clone());
-    // The tasks return their rows: the update learns from them without reading the folder back.
+    // The tasks return their rows: an update's samples are always collected (TrainConfig checks
+    // that a group's fit within learner.driver-max-samples).
     PendingRollout job = rollout.submit(policy, group, dir.toString(), POOL_PREFIX + g,
         "group " + g + ": rollout with policy version " + version, true);
     long steps = (long) group.stream().mapToInt(ActorRange::size).sum() * config.rollout().stepsPerActor();

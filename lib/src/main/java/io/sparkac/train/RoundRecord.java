@@ -8,8 +8,8 @@ package io.sparkac.train;
  * <p>Timings, in seconds: {@code rollout} is the rollout job on the driver's clock;
  * {@code rolloutCompute} and {@code write} the slowest task's stepping loop and Parquet write;
  * {@code read} gathering the round's rows on the driver (merging the rows the rollout tasks
- * returned; 0 for {@code learner.mode = spark}, whose Spark jobs count in {@code learn});
- * {@code learn} the learner's update; {@code eval} the
+ * returned; 0 for a streamed round or {@code learner.mode = spark}, whose Spark jobs count in
+ * {@code learn}); {@code learn} the learner's update; {@code eval} the
  * evaluation job; {@code checkpoint} the checkpoint and snapshot writes. {@code overhead} is what
  * is neither stepping, inference nor fitting: the round's time less the slowest task's stepping
  * loop, the learner and the evaluation (job scheduling, row conversion, the Parquet write,

@@ -9,6 +9,7 @@ import io.sparkac.policy.ObservationNormalizer;
 import io.sparkac.learner.Learner;
 import io.sparkac.learner.LearnerStats;
 import io.sparkac.learner.SparkLearner;
+import io.sparkac.learner.StreamingLearner;
 import io.sparkac.nn.Networks;
 import io.sparkac.rollout.ActorSnapshot;
 import io.sparkac.rollout.Environments;
@@ -73,7 +74,8 @@ public final class Trainer {
 
   /**
    * The most samples of a round the driver's learner has held at once during {@link #run()}: a
-   * collected round's rows (learner.mode = spark: 0).
+   * collected round's rows, or a streamed round's largest block (learner.mode = spark: 0). At
+   * most {@code learner.driver-max-samples}.
    */
   public long maxSamplesOnDriver() {
     return maxSamplesOnDriver;
@@ -131,8 +133,10 @@ public final class Trainer {
     }
     SparkLearner sparkLearner = config.learner().mode() == TrainConfig.LearnerMode.SPARK
         ? new SparkLearner(spark, config, actorNet, criticNet) : null;
-    // learner.mode = driver: the round comes back with the rollout job's results.
-    boolean collect = sparkLearner == null;
+    // learner.mode = driver: a round of at most learner.driver-max-samples comes back with the
+    // rollout job's results; a larger one is streamed, never collected.
+    StreamingLearner streaming = config.streamsRounds() ? new StreamingLearner(spark, config, learner) : null;
+    boolean collect = sparkLearner == null && streaming == null;
     Rollout rollout = new Rollout(jsc, config);
     int rounds = config.rounds();
     boolean solved = false;
@@ -153,7 +157,8 @@ public final class Trainer {
 
       // ---- the round's rows, as the rollout tasks returned them; compute targets and advantages,
       //      fit the critic, then the actor ----
-      // (learner.mode = spark: all of it on the executors, straight from the round's Parquet)
+      // (a streamed round: targets on the executors from the round's Parquet, fits on the driver
+      // from blocks; learner.mode = spark: all of it on the executors)
       LearnerStats stats;
       long tRead;
       if (collect) {
@@ -165,6 +170,12 @@ public final class Trainer {
           // The next round samples with statistics that include this round's observations.
           normalizer = normalizer.update(data.obs(), data.rows());
         }
+      } else if (streaming != null) {
+        tRead = System.nanoTime();
+        StreamingLearner.Update update = streaming.update(roundDir, round, normalizer);
+        stats = update.stats();
+        normalizer = update.normalizer(); // with this round's observations merged in, as above
+        maxSamplesOnDriver = Math.max(maxSamplesOnDriver, streaming.maxSamplesHeld());
       } else {
         tRead = System.nanoTime();
         stats = sparkLearner.update(roundDir, round);

@@ -152,6 +152,19 @@ class ConfigLoaderTest {
             "parallel.rho-bar", "parallel.rho-bar = 0.0", "must be > 0 and finite"),
         bad("negative straggler delay", "", List.of("parallel.straggler-ms=-5"),
             "parallel.straggler-ms", "parallel.straggler-ms = -5", "must be >= 0 (0: off)"),
+        bad("driver-max-samples 0", "", List.of("learner.driver-max-samples=0"),
+            "learner.driver-max-samples", "learner.driver-max-samples = 0", "must be >= 1"),
+        bad("reward scaling with streamed rounds", "normalize.rewards = true",
+            List.of("learner.driver-max-samples=512"), // 16 actors x 64 steps = 1024 samples a round
+            "normalize.rewards", "normalize.rewards = true", "is not supported when rounds are streamed past the "
+                + "driver (a round of 1024 samples > learner.driver-max-samples = 512); raise"),
+        bad("streamed blocks smaller than a minibatch", "", List.of("learner.driver-max-samples=200"),
+            "learner.driver-max-samples", "learner.driver-max-samples = 200",
+            "must be >= learner.minibatch-size (256) when rounds are streamed"),
+        bad("an async group larger than the driver may hold", "",
+            List.of("parallel.mode=async", "learner.driver-max-samples=500"), // 2 groups of 8 actors x 64 steps
+            "learner.driver-max-samples", "learner.driver-max-samples = 500",
+            "must be >= the samples of the largest group's update (512) in async mode"),
         bad("invalid HOCON text", "learner { gamma = ", List.of(),
             "config", "config = \"learner { gamma = \"", "not valid HOCON"));
   }
@@ -170,6 +183,23 @@ class ConfigLoaderTest {
     assertThat(e.key()).isEqualTo(key);
     // "key = value: allowed", the value as the user gave it
     assertThat(e.getMessage()).startsWith(keyAndValue + ": ").contains(allowed);
+  }
+
+  @Test
+  void roundsLargerThanTheDriverMayHoldAreStreamed() {
+    assertThat(ConfigLoader.parse("", List.of()).streamsRounds()).isFalse();
+    TrainConfig streamed = ConfigLoader.parse("", List.of("learner.driver-max-samples=1023"));
+    assertThat(streamed.streamsRounds()).isTrue();
+    assertThat(ConfigLoader.parse(ConfigLoader.render(streamed), List.of())).isEqualTo(streamed);
+    assertThat(ConfigLoader.parse("", List.of("learner.driver-max-samples=1024")).streamsRounds()).isFalse();
+    assertThat(ConfigLoader.parse("", List.of("learner.driver-max-samples=1023", "learner.mode=spark"))
+        .streamsRounds()).as("learner.mode = spark never collects").isFalse();
+    // async: each group's update is collected; 3 partitions of 5, 5 and 6 actors, 2 groups: 5 and 11 actors
+    assertThat(ConfigLoader.parse("", List.of("parallel.mode=async", "rollout.actors=16", "rollout.partitions=3",
+        "learner.driver-max-samples=704")).streamsRounds()).isFalse();
+    assertThatThrownBy(() -> ConfigLoader.parse("", List.of("parallel.mode=async", "rollout.actors=16",
+        "rollout.partitions=3", "learner.driver-max-samples=703")))
+        .hasMessageContaining("largest group's update (704)");
   }
 
   @Test
@@ -237,7 +267,7 @@ class ConfigLoaderTest {
     assertThat(c.network()).isEqualTo(new TrainConfig.Network(List.of(64, 64), TrainConfig.Activation.TANH));
     assertThat(c.learner()).isEqualTo(new TrainConfig.Learner(TrainConfig.LearnerMode.DRIVER, 0.99,
         TrainConfig.AdvantageEstimator.GAE, 0.95, TrainConfig.Optimizer.ADAM, 0.001, 0.001, 256, 1, 0.5, 0.0, true,
-        0.5, 4));
+        0.5, 4, 1_000_000));
     assertThat(c.eval().intervalRounds()).isEqualTo(10);
     assertThat(c.eval().episodes()).isEqualTo(100);
     assertThat(c.eval().hasTarget()).isFalse();
