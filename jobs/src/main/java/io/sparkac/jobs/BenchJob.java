@@ -33,7 +33,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  *       sampling, row buffers) and for the whole rollout job (with the Parquet write);
  *   <li>learner samples/s (driver mode: V(s), V(s'), advantages, critic and actor fit);
  *   <li>the Spark overhead per round of real training rounds (all that is not stepping, inference
- *       or fitting), and how round time grows with the number of actors.
+ *       or fitting), and how round time grows with the number of actors; the last row streams
+ *       its rounds ({@code learner.driver-max-samples} below the round's size).
  * </ol>
  * Usage: {@code bench [config.conf] [--repeats N] [--dir URI] [--learner-modes] [key=value ...]}
  * (default: CartPole-v1). {@code --learner-modes} measures instead the learner's time per round in
@@ -132,19 +133,37 @@ final class BenchJob {
     System.out.println("rounds   (training rounds, eval off; medians over rounds after 3 warm-up rounds)");
     System.out.println("  actors  steps/round  round_ms  rollout_ms  compute_ms  write_ms  read_ms  learn_ms"
         + "  checkpoint_ms  overhead_ms (min..max)");
-    for (int actorsN : new int[] {1, 4, 16, 64, 256}) {
+    // The last row streams its rounds (learner.driver-max-samples a quarter of a round): its
+    // learn_ms holds the Spark jobs of the targets and of the streamed blocks.
+    int[] actorCounts = {1, 4, 16, 64, 256, 256};
+    for (int i = 0; i < actorCounts.length; i++) {
+      int actorsN = actorCounts[i];
+      boolean streamed = i == actorCounts.length - 1;
+      if (streamed && config.normalize().rewards()) {
+        System.out.println("  (no streamed row: streamed rounds do not support normalize.rewards)");
+        break;
+      }
       int parts = Math.min(actorsN, cores);
-      TrainConfig c = ConfigLoader.parse(ConfigLoader.render(config), List.of("rollout.actors=" + actorsN,
+      long perRound = (long) actorsN * config.rollout().stepsPerActor();
+      List<String> o = new ArrayList<>(List.of("rollout.actors=" + actorsN,
           "rollout.partitions=" + parts, "eval.interval-rounds=0", "eval.episodes=1", "eval.target-return=none",
-          "run.total-steps=" + (long) actorsN * config.rollout().stepsPerActor() * (repeats + 3),
-          "run.dir=\"" + scratch.resolve("actors-" + actorsN) + "\""));
+          "run.total-steps=" + perRound * (repeats + 3),
+          "run.dir=\"" + scratch.resolve("actors-" + actorsN + (streamed ? "-streamed" : "")) + "\""));
+      if (streamed) {
+        o.add("learner.driver-max-samples=" + Math.max(config.learner().minibatchSize(), perRound / 4));
+      }
+      TrainConfig c = ConfigLoader.parse(ConfigLoader.render(config), o);
       TrainResult result = new Trainer(spark, c, StartMode.FRESH).run();
       List<RoundRecord> measured = result.rounds().subList(3, result.rounds().size() - 1); // last round evaluates
-      System.out.printf("  %6d  %11d  %8.1f  %10.1f  %10.1f  %8.1f  %7.1f  %8.1f  %13.1f  %s%n", actorsN,
+      System.out.printf("  %6s  %11d  %8.1f  %10.1f  %10.1f  %8.1f  %7.1f  %8.1f  %13.1f  %s%n",
+          streamed ? actorsN + "s" : String.valueOf(actorsN),
           c.stepsPerRound(), ms(measured, RoundRecord::roundSeconds), ms(measured, RoundRecord::rolloutSeconds),
           ms(measured, RoundRecord::rolloutComputeSeconds), ms(measured, RoundRecord::writeSeconds),
           ms(measured, RoundRecord::readSeconds), ms(measured, RoundRecord::learnSeconds),
           ms(measured, RoundRecord::checkpointSeconds), spreadMs(measured, RoundRecord::overheadSeconds));
+    }
+    if (!config.normalize().rewards()) {
+      System.out.println("  (256s: the same rounds streamed, learner.driver-max-samples a quarter of a round)");
     }
     return 0;
   }
