@@ -77,8 +77,9 @@ final class BenchJob {
     }
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     int cores = jsc.defaultParallelism();
-    System.out.printf("bench: %s, %s, %d cores (default parallelism), Java %s, %d repeats%n",
-        config.env().id(), spark.sparkContext().master(), cores, System.getProperty("java.version"), repeats);
+    System.out.printf("bench: %s, %s, %d cores (default parallelism), Java %s, %d repeats, JavaCPP maxPhysicalBytes %d%n",
+        config.env().id(), spark.sparkContext().master(), cores, System.getProperty("java.version"), repeats,
+        org.bytedeco.javacpp.Pointer.maxPhysicalBytes());
     if (learnerModes) {
       return learnerModes(spark, jsc, config, scratch, cores, repeats);
     }
@@ -95,23 +96,29 @@ final class BenchJob {
     MlpWeights criticW = MlpWeights.of(criticNet, rolloutConfig.network().activation());
     Rollout rollout = new Rollout(jsc, rolloutConfig);
     double[] perCore = new double[repeats];
+    double[] stage = new double[repeats];
     double[] perJob = new double[repeats];
     long steps = rolloutConfig.stepsPerRound();
     String lastDir = null;
-    for (int r = -2; r < repeats; r++) { // two warm-up rounds
-      String roundDir = scratch.resolve("rollout", "round=" + (r + 2));
+    int warmUp = 5; // rounds, until C2 has compiled the stepping loop
+    for (int r = -warmUp; r < repeats; r++) {
+      String roundDir = scratch.resolve("rollout", "round=" + (r + warmUp));
       long t0 = System.nanoTime();
-      List<RolloutResult> parts = rollout.run(new PolicySnapshot(r + 2, 0, actorW, criticW, null, null), roundDir);
+      List<RolloutResult> parts = rollout.run(new PolicySnapshot(r + warmUp, 0, actorW, criticW, null, null), roundDir);
       long wall = System.nanoTime() - t0;
       long compute = parts.stream().mapToLong(RolloutResult::computeNanos).sum();
+      long slowest = parts.stream().mapToLong(RolloutResult::computeNanos).max().orElse(1);
       if (r >= 0) {
         perCore[r] = steps / (compute / 1e9);
+        // The partitions step at the same time, one per core: the stage ends with the slowest.
+        stage[r] = steps / (slowest / 1e9);
         perJob[r] = steps / (wall / 1e9);
       }
       lastDir = roundDir;
     }
-    System.out.printf("rollout  %,d steps/round: stepping loop %s env steps/s per core; whole rollout job "
-        + "(%d partitions, with Parquet write) %s env steps/s%n", steps, stats(perCore), cores, stats(perJob));
+    System.out.printf("rollout  %,d steps/round: stepping loop %s env steps/s per core, %s on %d cores (slowest of "
+        + "the parallel tasks); whole rollout job (%d partitions, with Parquet write) %s env steps/s%n", steps,
+        stats(perCore), stats(stage), cores, cores, stats(perJob));
 
     // ---- 2. learner: driver-mode update on the last rollout round (65,536 samples) ----
     RoundData data = TrajectoryReader.readRound(spark, lastDir);
