@@ -78,8 +78,9 @@ final class BenchJob {
     }
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     int cores = jsc.defaultParallelism();
-    System.out.printf("bench: %s, %s, %d cores (default parallelism), Java %s, %d repeats%n",
-        config.env().id(), spark.sparkContext().master(), cores, System.getProperty("java.version"), repeats);
+    System.out.printf("bench: %s, %s, %d cores (default parallelism), Java %s, %d repeats, JavaCPP maxPhysicalBytes %d%n",
+        config.env().id(), spark.sparkContext().master(), cores, System.getProperty("java.version"), repeats,
+        org.bytedeco.javacpp.Pointer.maxPhysicalBytes());
     if (learnerModes) {
       return learnerModes(spark, jsc, config, scratch, cores, repeats);
     }
@@ -96,23 +97,29 @@ final class BenchJob {
     MlpWeights criticW = MlpWeights.of(criticNet, rolloutConfig.network().activation());
     Rollout rollout = new Rollout(jsc, rolloutConfig);
     double[] perCore = new double[repeats];
+    double[] stage = new double[repeats];
     double[] perJob = new double[repeats];
     long steps = rolloutConfig.stepsPerRound();
     String lastDir = null;
-    for (int r = -2; r < repeats; r++) { // two warm-up rounds
-      String roundDir = scratch.resolve("rollout", "round=" + (r + 2));
+    int warmUp = 5; // rounds, until C2 has compiled the stepping loop
+    for (int r = -warmUp; r < repeats; r++) {
+      String roundDir = scratch.resolve("rollout", "round=" + (r + warmUp));
       long t0 = System.nanoTime();
-      List<RolloutResult> parts = rollout.run(new PolicySnapshot(r + 2, 0, actorW, criticW, null, null), roundDir);
+      List<RolloutResult> parts = rollout.run(new PolicySnapshot(r + warmUp, 0, actorW, criticW, null, null), roundDir);
       long wall = System.nanoTime() - t0;
       long compute = parts.stream().mapToLong(RolloutResult::computeNanos).sum();
+      long slowest = parts.stream().mapToLong(RolloutResult::computeNanos).max().orElse(1);
       if (r >= 0) {
         perCore[r] = steps / (compute / 1e9);
+        // The partitions step at the same time, one per core: the stage ends with the slowest.
+        stage[r] = steps / (slowest / 1e9);
         perJob[r] = steps / (wall / 1e9);
       }
       lastDir = roundDir;
     }
-    System.out.printf("rollout  %,d steps/round: stepping loop %s env steps/s per core; whole rollout job "
-        + "(%d partitions, with Parquet write) %s env steps/s%n", steps, stats(perCore), cores, stats(perJob));
+    System.out.printf("rollout  %,d steps/round: stepping loop %s env steps/s per core, %s on %d cores (slowest of "
+        + "the parallel tasks); whole rollout job (%d partitions, with Parquet write) %s env steps/s%n", steps,
+        stats(perCore), stats(stage), cores, cores, stats(perJob));
 
     // ---- 2. learner: driver-mode update on the last rollout round (65,536 samples) ----
     RoundData data = TrajectoryReader.readRound(spark, lastDir);
@@ -165,7 +172,90 @@ final class BenchJob {
     if (!config.normalize().rewards()) {
       System.out.println("  (256s: the same rounds streamed, learner.driver-max-samples a quarter of a round)");
     }
+
+    // ---- 4. memory: what a rollout task holds, against the number of actors ----
+    System.out.println("memory   (rollout rounds of 64 steps per actor; \"peak growth\": the heap in use at its peak during"
+        + " the round, sampled every millisecond, minus the heap in use after a GC before it, garbage included, so an"
+        + " upper bound; \"step arrays\": the task's columns, 74 bytes a CartPole step; \"parquet\": the files written,"
+        + " which the writer buffers in memory until it closes them)");
+    for (int actorsN : new int[] {1_000, 4_000}) {
+      TrainConfig c = ConfigLoader.parse(ConfigLoader.render(config), List.of("rollout.actors=" + actorsN,
+          "rollout.steps-per-actor=64", "rollout.partitions=" + cores,
+          "run.dir=\"" + scratch.resolve("memory-" + actorsN) + "\""));
+      Rollout memRollout = new Rollout(jsc, c);
+      double[] peakMb = new double[Math.max(3, Math.min(repeats, 5))];
+      double fileMb = 0;
+      for (int r = -1; r < peakMb.length; r++) {
+        String roundDir = scratch.resolve("memory-" + actorsN, "round=" + (r + 1));
+        System.gc();
+        long before = heapUsed();
+        HeapPeak peak = HeapPeak.begin();
+        memRollout.run(new PolicySnapshot(r + 1, 0, actorW, criticW, null, null), roundDir);
+        long top = peak.end();
+        if (r >= 0) {
+          peakMb[r] = Math.max(0, top - before) / 1e6;
+          fileMb = parquetBytes(jsc, roundDir) / 1e6;
+        }
+      }
+      // StepBatch's columns for a discrete action: episode_id 8, t 4, obs 4 * n, next_obs 4 * n, action 4,
+      // reward 8, terminated 1, truncated 1, action_logp 8, vf_pred 8 bytes.
+      double stepBytes = 42 + 8.0 * obs;
+      double arraysMb = stepBytes * actorsN * 64 / 1e6;
+      System.out.printf("  %,6d actors: peak growth %s MB (%s MB per 1,000 actors); step arrays %.1f MB, parquet %.1f MB"
+          + " (%.1f MB per 1,000 actors together)%n", actorsN, stats(peakMb),
+          stats(java.util.Arrays.stream(peakMb).map(v -> v * 1000 / actorsN).toArray()), arraysMb, fileMb,
+          (arraysMb + fileMb) * 1000 / actorsN);
+    }
     return 0;
+  }
+
+  private static long parquetBytes(JavaSparkContext jsc, String dir) {
+    try {
+      org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(dir);
+      return p.getFileSystem(jsc.hadoopConfiguration()).getContentSummary(p).getLength();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static long heapUsed() {
+    return java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+  }
+
+  /** The largest heap in use seen by a thread that samples it every millisecond until stopped. */
+  private static final class HeapPeak extends Thread {
+    private volatile boolean running = true;
+    private long max;
+
+    static HeapPeak begin() {
+      HeapPeak p = new HeapPeak();
+      p.setDaemon(true);
+      p.max = heapUsed();
+      p.start();
+      return p;
+    }
+
+    @Override
+    public void run() {
+      while (running) {
+        max = Math.max(max, heapUsed());
+        try {
+          Thread.sleep(1);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }
+
+    long end() {
+      running = false;
+      try {
+        join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return Math.max(max, heapUsed());
+    }
   }
 
   /**

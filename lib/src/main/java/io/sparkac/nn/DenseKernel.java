@@ -10,6 +10,14 @@ package io.sparkac.nn;
 interface DenseKernel {
   void dense4(float[][] x, int nIn, float[][] w, float[] b, int nOut, float[][] y);
 
+  /**
+   * {@link MlpForward#tanh(float[], int)} in place on {@code v[0..n)}: implementations perform its
+   * float operations in the same order, so they give the same bits.
+   */
+  default void tanh(float[] v, int n) {
+    MlpForward.tanh(v, n);
+  }
+
   /** The fastest kernel this JVM can run: the Vector API one when its module is present. */
   static DenseKernel best() {
     if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {

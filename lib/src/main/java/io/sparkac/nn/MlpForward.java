@@ -80,7 +80,7 @@ public final class MlpForward {
         if (l < layers - 1) {
           for (int k = 0; k < BLOCK; k++) {
             if (tanh) {
-              tanh(dst[k], nOut);
+              kernel.tanh(dst[k], nOut);
             } else {
               relu(dst[k], nOut);
             }
@@ -108,21 +108,26 @@ public final class MlpForward {
   // the whole forward pass): its rounding errors reach 6 float ulps near |tanh| = 1, at most
   // 4e-7 from tanh, well inside the 1e-5 to DL4J's output that the rollout needs. Clamped to
   // [-9, 9], where the rational is still within 3e-8 of tanh.
-  private static final float CLAMP = 9f;
-  private static final float A1 = 4.89352455891786e-03f;
-  private static final float A3 = 6.37261928875436e-04f;
-  private static final float A5 = 1.48572235717979e-05f;
-  private static final float A7 = 5.12229709037114e-08f;
-  private static final float A9 = -8.60467152213735e-11f;
-  private static final float A11 = 2.00018790482477e-13f;
-  private static final float A13 = -2.76076847742355e-16f;
-  private static final float B0 = 4.89352518554385e-03f;
-  private static final float B2 = 2.26843463243900e-03f;
-  private static final float B4 = 1.18534705686654e-04f;
-  private static final float B6 = 1.19825839466702e-06f;
+  static final float CLAMP = 9f;
+  static final float A1 = 4.89352455891786e-03f;
+  static final float A3 = 6.37261928875436e-04f;
+  static final float A5 = 1.48572235717979e-05f;
+  static final float A7 = 5.12229709037114e-08f;
+  static final float A9 = -8.60467152213735e-11f;
+  static final float A11 = 2.00018790482477e-13f;
+  static final float A13 = -2.76076847742355e-16f;
+  static final float B0 = 4.89352518554385e-03f;
+  static final float B2 = 2.26843463243900e-03f;
+  static final float B4 = 1.18534705686654e-04f;
+  static final float B6 = 1.19825839466702e-06f;
 
   static void tanh(float[] v, int n) {
-    for (int j = 0; j < n; j++) {
+    tanh(v, 0, n);
+  }
+
+  /** The same on {@code v[from..to)}. */
+  static void tanh(float[] v, int from, int to) {
+    for (int j = from; j < to; j++) {
       // Math.max/min propagate NaN, so a NaN still reaches the rollout's non-finite check.
       float x = Math.max(-CLAMP, Math.min(CLAMP, v[j]));
       float x2 = x * x;

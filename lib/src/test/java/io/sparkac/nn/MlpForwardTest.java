@@ -261,4 +261,26 @@ class MlpForwardTest {
       }
     }
   }
+
+  /** The kernels' tanh give the same bits everywhere, also on NaN, infinities, zeros and the clamp. */
+  @Test
+  void vectorAndScalarTanhAreBitIdentical() {
+    java.util.Random random = new java.util.Random(7);
+    float[] special = {Float.NaN, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0f, -0f, 9f, -9f, 9.000001f,
+        Float.MIN_VALUE, -Float.MIN_VALUE, Float.MAX_VALUE, 1e-20f};
+    for (int n : new int[] {1, 15, 16, 17, 64, 100, 1000}) {
+      float[] v = new float[n];
+      for (int k = 0; k < n; k++) {
+        v[k] = k < special.length && n >= 64 ? special[k] : (float) random.nextGaussian() * (k % 3 == 0 ? 6 : 1);
+      }
+      float[] vector = v.clone();
+      float[] scalar = v.clone();
+      new VectorDenseKernel().tanh(vector, n);
+      new ScalarDenseKernel().tanh(scalar, n);
+      for (int k = 0; k < n; k++) {
+        assertThat(Float.floatToRawIntBits(vector[k])).as("tanh(%s), n = %d", v[k], n)
+            .isEqualTo(Float.floatToRawIntBits(scalar[k]));
+      }
+    }
+  }
 }
