@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what executing the notebooks needs, only when it is missing (fast when installed):
 # Debian's Jupyter (nbconvert, nbclient, jupyter-client; ipykernel for a complete Jupyter).
-# The Java kernel itself comes from Maven Central with the build (notebooks/pom.xml), and the
-# build writes its kernelspec to notebooks/target/jupyter/kernels/sparkac-java.
+# The Java kernel itself comes from Maven Central with the build (jobs/notebook-kernel/pom.xml), and
+# the build writes its kernelspec to jobs/notebook-kernel/target/jupyter/kernels/sparkac-java.
 set -euo pipefail
 packages=(jupyter-nbconvert python3-nbclient jupyter-client python3-ipykernel)
 missing=()

@@ -4,26 +4,28 @@
 # exits 0, no cell has an error or logs a line at ERROR (Spark's code generation reports its
 # failures that way), and every chart cell has an image.
 #   notebooks/stress.sh [N] [run-dir]
-# Without run-dir it trains a small CartPole run into notebooks/target/stress-run first. Needs the
-# build's kernelspec (mvn -B -DskipTests install) and Jupyter (notebooks/setup-jupyter.sh).
+# Without run-dir it trains a small CartPole run into jobs/notebook-kernel/target/stress-run first.
+# Needs the build's kernelspec (mvn -B -DskipTests install writes it to
+# jobs/notebook-kernel/target/jupyter) and Jupyter (notebooks/setup-jupyter.sh).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
+kernel_target="$root/jobs/notebook-kernel/target"
 n=${1:-20}
 run=${2:-}
-if [ ! -f "$here/target/jupyter/kernels/sparkac-java/kernel.json" ]; then
-  echo "stress: no kernelspec in $here/target/jupyter; build first: mvn -B -DskipTests install" >&2
+if [ ! -f "$kernel_target/jupyter/kernels/sparkac-java/kernel.json" ]; then
+  echo "stress: no kernelspec in $kernel_target/jupyter; build first: mvn -B -DskipTests install" >&2
   exit 2
 fi
 if [ -z "$run" ]; then
-  run="$here/target/stress-run"
+  run="$kernel_target/stress-run"
   if [ ! -d "$run/manifest" ]; then
     "$root/jobs/sparkac" train "$root/conf/cartpole.conf" --overwrite "run.dir=\"$run\"" run.id=stress \
       run.total-steps=4096 eval.interval-rounds=2 eval.episodes=5 eval.target-return=none >&2
   fi
 fi
 work=$(mktemp -d)
-export JUPYTER_PATH="$here/target/jupyter" JUPYTER_RUNTIME_DIR="$work/runtime" \
+export JUPYTER_PATH="$kernel_target/jupyter" JUPYTER_RUNTIME_DIR="$work/runtime" \
   JUPYTER_CONFIG_DIR="$work/config" JUPYTER_DATA_DIR="$work/data" SPARKAC_RUN="$run"
 clean=0
 times=()
@@ -62,7 +64,7 @@ PY
   case "$verdict" in clean*) clean=$((clean + 1)) ;; esac
   printf 'run %2d/%d: %6.1f s  %s\n' "$i" "$n" "$t" "$verdict"
 done
-# Starts where rapaio's handler-map race struck and this module's LoopThread kept the shell going
+# Starts where rapaio's handler-map race struck and jobs/notebook-kernel's LoopThread kept the shell going
 # (without it, each of these starts hangs until the start-up timeout).
 recovered=$(grep -l 'message loop iteration failed' "$work"/run-*.log 2>/dev/null | wc -l)
 echo "stress: the kernel's start-up race struck and was recovered in $recovered of $n starts"

@@ -53,6 +53,8 @@ class StandaloneClusterTest {
   private static final Duration RUN_TIMEOUT = Duration.ofMinutes(10);
 
   private final Path root = Path.of(System.getProperty("sparkac.root", "..")).toAbsolutePath().normalize();
+  /** The module jobs/spark-home: bin/ in git, jars/ filled by its build. */
+  private final Path sparkHome = root.resolve("jobs/spark-home");
   private final Path appJar = Path.of(System.getProperty("sparkac.app-jar")).toAbsolutePath();
   private final Path work = Path.of("target", "standalone-cluster").toAbsolutePath();
   private StandaloneCluster cluster;
@@ -63,12 +65,12 @@ class StandaloneClusterTest {
   @BeforeAll
   void startClusterAndRunLocally() throws Exception {
     assertThat(appJar).as("the application jar (mvn package builds it)").isRegularFile();
-    assertThat(root.resolve("spark-home/jars")).as("Spark's jars (mvn package of spark-home copies them)")
+    assertThat(sparkHome.resolve("jars")).as("Spark's jars (mvn package of jobs/spark-home copies them)")
         .isDirectoryContaining("glob:**/spark-core_*.jar");
     deleteRecursively(work);
     Files.createDirectories(work);
     envJar = jarOf(work.resolve("slow-cartpole.jar"), SlowCartPole.class);
-    cluster = StandaloneCluster.start(root.resolve("spark-home"), work, 2);
+    cluster = StandaloneCluster.start(sparkHome, work, 2);
 
     // The reference: the same job and jar through spark-submit in local mode.
     localRun = work.resolve("runs/local");

@@ -23,8 +23,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Executes each notebook of {@code notebooks/} headless, as a user's Jupyter would, with the
- * build's Java kernel ({@code target/jupyter/kernels/sparkac-java}) against runs this test trains:
+ * Executes each notebook of {@code notebooks/} (the repository's folder, system property
+ * {@code notebooks.dir}) headless, as a user's Jupyter would, with this module's Java kernel
+ * ({@code jobs/notebook-kernel/target/jupyter/kernels/sparkac-java}) against runs this test trains:
  * {@code jupyter nbconvert --to notebook --execute}, which stops at the first cell that fails.
  * Then every cell tagged {@code chart} must have produced a PNG, and no cell may have printed a
  * log line at ERROR (Spark's code generation reports its failures that way and carries on).
@@ -58,7 +59,7 @@ class NotebooksTest {
       Assumptions.abort(what);
     }
     Path kernel = Path.of(System.getProperty("jupyter.path"), "kernels", "sparkac-java", "kernel.json");
-    assertThat(kernel).as("the kernelspec the build writes (process-resources of notebooks)").isRegularFile();
+    assertThat(kernel).as("the kernelspec the build writes (process-resources of jobs/notebook-kernel)").isRegularFile();
     runA = tmp.resolve("run-a");
     runB = tmp.resolve("run-b");
     SmallRuns.train(runA, "run.id=seed-1", "run.seed=1", "run.total-steps=640");
@@ -122,7 +123,7 @@ class NotebooksTest {
 
   /** Runs nbconvert on a copy of the notebook; returns the executed notebook. */
   JsonNode execute(String notebook) throws IOException, InterruptedException {
-    Path source = Path.of(System.getProperty("notebooks.dir")).resolve(notebook);
+    Path source = Path.of(System.getProperty("notebooks.dir")).toAbsolutePath().normalize().resolve(notebook);
     Path outDir = Files.createDirectories(tmp.resolve("executed"));
     Path jupyterHome = Files.createDirectories(tmp.resolve("jupyter"));
     List<String> cmd = List.of(nbconvert.toString(), "--to", "notebook", "--execute",
