@@ -136,7 +136,7 @@ public final class ConfigLoader {
     TrainConfig.Rollout rollout = new TrainConfig.Rollout(r.intValue("rollout.actors"),
         r.intValue("rollout.steps-per-actor"), r.intValue("rollout.partitions"));
     TrainConfig.Network network = new TrainConfig.Network(r.intList("network.hidden"),
-        r.enumValue("network.activation", TrainConfig.Activation.class));
+        r.enumValue("network.activation", TrainConfig.Activation.class), r.doubleValue("network.log-std-init"));
     TrainConfig.Learner learner = new TrainConfig.Learner(
         r.enumValue("learner.mode", TrainConfig.LearnerMode.class),
         r.doubleValue("learner.gamma"),
@@ -181,6 +181,7 @@ public final class ConfigLoader {
     m.put("rollout.partitions", t.rollout().partitions());
     m.put("network.hidden", t.network().hidden());
     m.put("network.activation", lower(t.network().activation()));
+    m.put("network.log-std-init", t.network().logStdInit());
     TrainConfig.Learner l = t.learner();
     m.put("learner.mode", lower(l.mode()));
     m.put("learner.gamma", l.gamma());

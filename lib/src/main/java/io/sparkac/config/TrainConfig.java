@@ -2,6 +2,7 @@ package io.sparkac.config;
 
 import static io.sparkac.config.ConfigException.check;
 
+import io.sparkac.policy.GaussianPolicy;
 import java.io.Serializable;
 import java.util.List;
 
@@ -68,7 +69,11 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
 
   public enum Activation { TANH, RELU }
 
-  public record Network(List<Integer> hidden, Activation activation) implements Serializable {
+  /**
+   * {@code logStdInit}: the initial log-std of a Gaussian policy (Box action spaces), the same
+   * for every state; discrete action spaces have no log-std and ignore it.
+   */
+  public record Network(List<Integer> hidden, Activation activation, double logStdInit) implements Serializable {
     public Network {
       check(hidden != null && !hidden.isEmpty(), "network.hidden", hidden, "must list at least one layer size");
       for (int h : hidden) {
@@ -76,6 +81,9 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
       }
       hidden = List.copyOf(hidden);
       check(activation != null, "network.activation", activation, "must be tanh or relu");
+      check(logStdInit >= GaussianPolicy.LOG_STD_MIN && logStdInit <= GaussianPolicy.LOG_STD_MAX,
+          "network.log-std-init", logStdInit, "must be in [" + GaussianPolicy.LOG_STD_MIN + ", "
+              + GaussianPolicy.LOG_STD_MAX + "], the Gaussian policy's clamp");
     }
   }
 

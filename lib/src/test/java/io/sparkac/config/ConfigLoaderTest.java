@@ -152,6 +152,10 @@ class ConfigLoaderTest {
             "parallel.rho-bar", "parallel.rho-bar = 0.0", "must be > 0 and finite"),
         bad("negative straggler delay", "", List.of("parallel.straggler-ms=-5"),
             "parallel.straggler-ms", "parallel.straggler-ms = -5", "must be >= 0 (0: off)"),
+        bad("log-std below the clamp", "", List.of("network.log-std-init=-6"),
+            "network.log-std-init", "network.log-std-init = -6.0", "must be in [-5.0, 2.0]"),
+        bad("log-std not a number", "network.log-std-init = small", List.of(),
+            "network.log-std-init", "network.log-std-init = \"small\"", "must be a number"),
         bad("invalid HOCON text", "learner { gamma = ", List.of(),
             "config", "config = \"learner { gamma = \"", "not valid HOCON"));
   }
@@ -234,7 +238,7 @@ class ConfigLoaderTest {
     assertThat(c.run()).isEqualTo(new TrainConfig.Run("runs/run", "run", 1, 500_000));
     assertThat(c.env()).isEqualTo(new TrainConfig.Env("CartPole-v1", ""));
     assertThat(c.rollout()).isEqualTo(new TrainConfig.Rollout(16, 64, 2));
-    assertThat(c.network()).isEqualTo(new TrainConfig.Network(List.of(64, 64), TrainConfig.Activation.TANH));
+    assertThat(c.network()).isEqualTo(new TrainConfig.Network(List.of(64, 64), TrainConfig.Activation.TANH, 0.0));
     assertThat(c.learner()).isEqualTo(new TrainConfig.Learner(TrainConfig.LearnerMode.DRIVER, 0.99,
         TrainConfig.AdvantageEstimator.GAE, 0.95, TrainConfig.Optimizer.ADAM, 0.001, 0.001, 256, 1, 0.5, 0.0, true,
         0.5, 4));
@@ -292,7 +296,7 @@ class ConfigLoaderTest {
         run { dir = "hdfs://nn/runs/x", id = "x-1", seed = -7, total-steps = 12345678901 }
         env { id = "Acrobot-v1", class = "com.example.MyEnv" }
         rollout { actors = 5, steps-per-actor = 3, partitions = 5 }
-        network { hidden = [128, 32, 7], activation = relu }
+        network { hidden = [128, 32, 7], activation = relu, log-std-init = -1.5 }
         learner {
           gamma = 1, advantage = mc, gae-lambda = 0, optimizer = rmsprop,
           actor-learning-rate = 7e-4, critic-learning-rate = 0.0123, minibatch-size = 1, epochs = 4,
