@@ -151,7 +151,9 @@ public final class ConfigLoader {
         r.doubleValue("learner.entropy-coef"),
         r.bool("learner.normalize-advantages"),
         r.doubleValue("learner.max-grad-norm"),
-        r.intValue("learner.averaging-frequency"));
+        r.intValue("learner.averaging-frequency"),
+        r.enumValue("learner.objective", TrainConfig.Objective.class),
+        r.doubleValue("learner.clip-range"));
     TrainConfig.Normalize normalize = new TrainConfig.Normalize(r.bool("normalize.observations"),
         r.bool("normalize.rewards"), r.doubleValue("normalize.clip"));
     TrainConfig.Eval eval = new TrainConfig.Eval(r.intValue("eval.interval-rounds"), r.intValue("eval.episodes"),
@@ -196,6 +198,8 @@ public final class ConfigLoader {
     m.put("learner.entropy-coef", l.entropyCoef());
     m.put("learner.normalize-advantages", l.normalizeAdvantages());
     m.put("learner.max-grad-norm", l.maxGradNorm());
+    m.put("learner.objective", lower(l.objective()));
+    m.put("learner.clip-range", l.clipRange());
     m.put("normalize.observations", t.normalize().observations());
     m.put("normalize.rewards", t.normalize().rewards());
     m.put("normalize.clip", t.normalize().clip());
