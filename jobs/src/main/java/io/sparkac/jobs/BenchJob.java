@@ -143,11 +143,13 @@ final class BenchJob {
     // The last row streams its rounds (learner.driver-max-samples a quarter of a round): its
     // learn_ms holds the Spark jobs of the targets and of the streamed blocks.
     int[] actorCounts = {1, 4, 16, 64, 256, 256};
+    boolean streamable = !config.normalize().rewards() && config.learner().objective() == TrainConfig.Objective.A2C;
     for (int i = 0; i < actorCounts.length; i++) {
       int actorsN = actorCounts[i];
       boolean streamed = i == actorCounts.length - 1;
-      if (streamed && config.normalize().rewards()) {
-        System.out.println("  (no streamed row: streamed rounds do not support normalize.rewards)");
+      if (streamed && !streamable) {
+        System.out.println("  (no streamed row: streamed rounds support neither normalize.rewards nor "
+            + "learner.objective = clipped)");
         break;
       }
       int parts = Math.min(actorsN, cores);
@@ -169,7 +171,7 @@ final class BenchJob {
           ms(measured, RoundRecord::readSeconds), ms(measured, RoundRecord::learnSeconds),
           ms(measured, RoundRecord::checkpointSeconds), spreadMs(measured, RoundRecord::overheadSeconds));
     }
-    if (!config.normalize().rewards()) {
+    if (streamable) {
       System.out.println("  (256s: the same rounds streamed, learner.driver-max-samples a quarter of a round)");
     }
 

@@ -136,7 +136,7 @@ public final class ConfigLoader {
     TrainConfig.Rollout rollout = new TrainConfig.Rollout(r.intValue("rollout.actors"),
         r.intValue("rollout.steps-per-actor"), r.intValue("rollout.partitions"));
     TrainConfig.Network network = new TrainConfig.Network(r.intList("network.hidden"),
-        r.enumValue("network.activation", TrainConfig.Activation.class));
+        r.enumValue("network.activation", TrainConfig.Activation.class), r.doubleValue("network.log-std-init"));
     TrainConfig.Learner learner = new TrainConfig.Learner(
         r.enumValue("learner.mode", TrainConfig.LearnerMode.class),
         r.doubleValue("learner.gamma"),
@@ -152,6 +152,8 @@ public final class ConfigLoader {
         r.bool("learner.normalize-advantages"),
         r.doubleValue("learner.max-grad-norm"),
         r.intValue("learner.averaging-frequency"),
+        r.enumValue("learner.objective", TrainConfig.Objective.class),
+        r.doubleValue("learner.clip-range"),
         r.intValue("learner.driver-max-samples"));
     TrainConfig.Normalize normalize = new TrainConfig.Normalize(r.bool("normalize.observations"),
         r.bool("normalize.rewards"), r.doubleValue("normalize.clip"));
@@ -182,6 +184,7 @@ public final class ConfigLoader {
     m.put("rollout.partitions", t.rollout().partitions());
     m.put("network.hidden", t.network().hidden());
     m.put("network.activation", lower(t.network().activation()));
+    m.put("network.log-std-init", t.network().logStdInit());
     TrainConfig.Learner l = t.learner();
     m.put("learner.mode", lower(l.mode()));
     m.put("learner.gamma", l.gamma());
@@ -196,6 +199,8 @@ public final class ConfigLoader {
     m.put("learner.entropy-coef", l.entropyCoef());
     m.put("learner.normalize-advantages", l.normalizeAdvantages());
     m.put("learner.max-grad-norm", l.maxGradNorm());
+    m.put("learner.objective", lower(l.objective()));
+    m.put("learner.clip-range", l.clipRange());
     m.put("normalize.observations", t.normalize().observations());
     m.put("normalize.rewards", t.normalize().rewards());
     m.put("normalize.clip", t.normalize().clip());

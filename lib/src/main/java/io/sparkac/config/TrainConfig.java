@@ -2,6 +2,7 @@ package io.sparkac.config;
 
 import static io.sparkac.config.ConfigException.check;
 
+import io.sparkac.policy.GaussianPolicy;
 import java.io.Serializable;
 import java.util.List;
 
@@ -25,6 +26,13 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
     check(learner.minibatchSize() >= 1, "learner.minibatch-size", learner.minibatchSize(), "must be >= 1");
     check(learner.mode() != LearnerMode.SPARK || !(normalize.observations() || normalize.rewards()),
         "learner.mode", "spark", "does not support normalize.observations or normalize.rewards yet; use driver");
+    check(learner.mode() != LearnerMode.SPARK || learner.objective() == Objective.A2C,
+        "learner.mode", "spark", "does not support learner.objective = clipped yet; use driver");
+    // Both would weight the advantages by the same ratio to the sampling policy's action_logp.
+    check(learner.objective() == Objective.A2C || parallel.correction() == Correction.NONE,
+        "parallel.correction", parallel.correction().name().toLowerCase(java.util.Locale.ROOT),
+        "must be none with learner.objective = clipped (the clipped objective already weights every sample by "
+            + "its ratio to the sampling policy)");
     long perUpdate = samplesPerUpdate(rollout, parallel);
     if (parallel.async()) {
       check(perUpdate <= learner.driverMaxSamples(), "learner.driver-max-samples", learner.driverMaxSamples(),
@@ -35,6 +43,8 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
           + " samples > learner.driver-max-samples = " + learner.driverMaxSamples() + ")";
       check(!normalize.rewards(), "normalize.rewards", true, "is not supported " + why
           + "; raise learner.driver-max-samples or turn it off");
+      check(learner.objective() == Objective.A2C, "learner.objective", "clipped", "is not supported " + why
+          + "; raise learner.driver-max-samples or use a2c");
       check(learner.minibatchSize() <= learner.driverMaxSamples(), "learner.driver-max-samples",
           learner.driverMaxSamples(), "must be >= learner.minibatch-size (" + learner.minibatchSize() + ") " + why
               + ": each block the driver holds is whole minibatches");
@@ -118,7 +128,11 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
 
   public enum Activation { TANH, RELU }
 
-  public record Network(List<Integer> hidden, Activation activation) implements Serializable {
+  /**
+   * {@code logStdInit}: the initial log-std of a Gaussian policy (Box action spaces), the same
+   * for every state; discrete action spaces have no log-std and ignore it.
+   */
+  public record Network(List<Integer> hidden, Activation activation, double logStdInit) implements Serializable {
     public Network {
       check(hidden != null && !hidden.isEmpty(), "network.hidden", hidden, "must list at least one layer size");
       for (int h : hidden) {
@@ -126,6 +140,9 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
       }
       hidden = List.copyOf(hidden);
       check(activation != null, "network.activation", activation, "must be tanh or relu");
+      check(logStdInit >= GaussianPolicy.LOG_STD_MIN && logStdInit <= GaussianPolicy.LOG_STD_MAX,
+          "network.log-std-init", logStdInit, "must be in [" + GaussianPolicy.LOG_STD_MIN + ", "
+              + GaussianPolicy.LOG_STD_MAX + "], the Gaussian policy's clamp");
     }
   }
 
@@ -135,10 +152,14 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
 
   public enum Optimizer { ADAM, RMSPROP }
 
+  /** The actor's objective: A2C's advantage-weighted log-likelihood, or PPO's clipped surrogate. */
+  public enum Objective { A2C, CLIPPED }
+
   public record Learner(LearnerMode mode, double gamma, AdvantageEstimator advantage, double gaeLambda,
       Optimizer optimizer, double actorLearningRate, double criticLearningRate, int minibatchSize, int epochs,
       double valueCoef, double entropyCoef, boolean normalizeAdvantages, double maxGradNorm,
-      int averagingFrequency, int driverMaxSamples) implements Serializable {
+      int averagingFrequency, Objective objective, double clipRange, int driverMaxSamples)
+      implements Serializable {
     public Learner {
       check(gamma > 0 && gamma <= 1, "learner.gamma", gamma, "must be in (0, 1]");
       check(gaeLambda >= 0 && gaeLambda <= 1, "learner.gae-lambda", gaeLambda, "must be in [0, 1]");
@@ -154,6 +175,8 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
       check(maxGradNorm >= 0 && Double.isFinite(maxGradNorm), "learner.max-grad-norm", maxGradNorm,
           "must be >= 0 (0 disables clipping)");
       check(averagingFrequency >= 1, "learner.averaging-frequency", averagingFrequency, "must be >= 1");
+      check(objective != null, "learner.objective", objective, "must be a2c or clipped");
+      check(clipRange > 0 && clipRange < 1, "learner.clip-range", clipRange, "must be in (0, 1)");
       check(driverMaxSamples >= 1, "learner.driver-max-samples", driverMaxSamples,
           "must be >= 1 (samples of a round the driver may hold at once)");
     }

@@ -180,7 +180,7 @@ public final class Learner {
     }
     long t0 = System.nanoTime();
     Future<Long> criticFit = fitter.submit(() -> {
-      fit(critic, obs, obsSize, y, 1, round, 0);
+      fit(critic, obs, obsSize, y, 1, round, 0, null);
       return System.nanoTime() - t0;
     });
     if (l.normalizeAdvantages()) {
@@ -199,10 +199,15 @@ public final class Learner {
         labels[i * k + d.action()[i]] = (float) adv[i];
       }
     }
+    // learner.objective = clipped: PPO's surrogate, its weights renewed before every minibatch step
+    ClippedSurrogate surrogate = l.objective() == TrainConfig.Objective.CLIPPED
+        ? new ClippedSurrogate(l.clipRange(), config.network().activation(), k, d.continuous(), d.actionSize(),
+            d.action(), d.actionVec(), adv, d.logp())
+        : null;
     long criticNanos;
     long actorNanos;
     try {
-      fit(actor, obs, obsSize, labels, k, round, 1);
+      fit(actor, obs, obsSize, labels, k, round, 1, surrogate);
       actorNanos = System.nanoTime() - t0;
       criticNanos = criticFit.get();
     } catch (InterruptedException e) {
@@ -224,8 +229,12 @@ public final class Learner {
         criticNanos, actorNanos);
   }
 
-  /** Epochs of shuffled minibatches; the shuffle derives from (run seed, round, network, epoch). */
-  private void fit(MultiLayerNetwork net, float[] x, int xSize, float[] y, int ySize, int round, int which) {
+  /**
+   * Epochs of shuffled minibatches; the shuffle derives from (run seed, round, network, epoch).
+   * {@code surrogate} (actor only, or null) rewrites each minibatch's labels before its step.
+   */
+  private void fit(MultiLayerNetwork net, float[] x, int xSize, float[] y, int ySize, int round, int which,
+      ClippedSurrogate surrogate) {
     TrainConfig.Learner l = config.learner();
     int n = y.length / ySize;
     int mb = Math.min(l.minibatchSize(), n);
@@ -251,6 +260,9 @@ public final class Learner {
           int src = order[start + r];
           System.arraycopy(x, src * xSize, xs, r * xSize, xSize);
           System.arraycopy(y, src * ySize, ys, r * ySize, ySize);
+        }
+        if (surrogate != null) {
+          surrogate.relabel(net, order, start, size, xs, ys);
         }
         INDArray features = Nd4j.create(xs, new long[] {size, xSize}, 'c');
         INDArray labels = Nd4j.create(ys, new long[] {size, ySize}, 'c');

@@ -1,6 +1,10 @@
 package io.sparkac.nn;
 
+import java.util.List;
 import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.api.layers.LayerConstraint;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -11,6 +15,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * <p>DL4J calls {@link #onGradientCalculation} after back-propagation and before the updater; at
  * that point the gradient is summed over the minibatch and the updater divides it by the
  * minibatch size afterwards, so the norm of the mean gradient is {@code ||g|| / batchSize}.
+ * Gradients of weights that a {@link StateIndependentLogStd} constraint holds at zero are set to
+ * zero first: they never change a parameter, and counted in the norm they would shrink the rest.
  */
 public final class GlobalGradientClip extends BaseTrainingListener implements java.io.Serializable {
   private final double maxNorm;
@@ -25,7 +31,22 @@ public final class GlobalGradientClip extends BaseTrainingListener implements ja
 
   @Override
   public void onGradientCalculation(Model model) {
-    INDArray flat = model.gradient().gradient();
+    Gradient gradient = model.gradient();
+    if (model instanceof MultiLayerNetwork net) {
+      for (int i = 0; i < net.getnLayers(); i++) {
+        List<LayerConstraint> constraints = net.getLayer(i).conf().getLayer().getConstraints();
+        if (constraints == null) {
+          continue;
+        }
+        for (LayerConstraint c : constraints) {
+          if (c instanceof StateIndependentLogStd s) {
+            // a view of the flattened gradient that the updater applies (MultiLayerNetwork's "i_W")
+            s.zeroGradient(gradient.getGradientFor(i + "_W"));
+          }
+        }
+      }
+    }
+    INDArray flat = gradient.gradient();
     long batch = Math.max(1, model.batchSize());
     double norm = flat.norm2Number().doubleValue() / batch;
     lastNorm = norm;

@@ -15,6 +15,7 @@ import org.deeplearning4j.nn.weights.WeightInitDistribution;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.RmsProp;
@@ -38,9 +39,10 @@ public final class Networks {
 
   /**
    * The actor for an environment's action space: a softmax over discrete actions, or for a Box
-   * of d dimensions a linear layer of 2d outputs, the Gaussian's means and log-stds (see
-   * {@link io.sparkac.policy.GaussianPolicy} for why the log-std is a head), trained with
-   * {@link GaussianPolicyLoss}.
+   * of d dimensions a linear layer of 2d outputs, the Gaussian's means and log-stds, trained
+   * with {@link GaussianPolicyLoss}. The log-stds are state-independent: their units' weights
+   * are held at zero ({@link StateIndependentLogStd}, which says why it is a constraint and not
+   * a layer of its own) and their biases start at {@code network.log-std-init}.
    */
   public static MultiLayerNetwork actor(int obsSize, Space actionSpace, TrainConfig config) {
     TrainConfig.Learner l = config.learner();
@@ -52,6 +54,14 @@ public final class Networks {
         .build();
     MultiLayerNetwork net = new MultiLayerNetwork(conf);
     net.init();
+    if (actionSpace instanceof Space.Box box) {
+      // The constraint holds after every update; at the start the weights come from the
+      // initializer, so zero them here, and start every log-std at network.log-std-init.
+      org.deeplearning4j.nn.api.Layer out = net.getLayer(net.getnLayers() - 1);
+      out.conf().getLayer().getConstraints().forEach(c -> c.applyConstraint(out, 0, 0));
+      out.getParam("b").get(NDArrayIndex.all(), NDArrayIndex.interval(box.dims(), 2 * box.dims()))
+          .assign(config.network().logStdInit());
+    }
     return net;
   }
 
@@ -90,6 +100,7 @@ public final class Networks {
         .nIn(in).nOut(2 * box.dims())
         .activation(Activation.IDENTITY)
         .weightInit(new WeightInitDistribution(new NormalDistribution(0, 0.01)))
+        .constrainWeights(new StateIndependentLogStd(box.dims()))
         .build();
   }
 

@@ -6,12 +6,13 @@ import java.util.SplittableRandom;
  * A diagonal Gaussian policy over a continuous (Box) action space, from network outputs laid out
  * per row as {@code [mean_1..mean_d, logstd_1..logstd_d]}.
  *
- * <p>The log-std is a second head of the actor's output layer (state-dependent), not a free
- * state-independent parameter as in SB3's A2C: DL4J 1.0.0-M2's layers hold no parameter that is
- * not connected to the input, and a custom layer would have to reimplement its serialisation
- * and updater plumbing. The head starts near log-std 0 (std 1) for every state, as SB3's
- * parameter does, and is clamped to [{@link #LOG_STD_MIN}, {@link #LOG_STD_MAX}] in sampling and
- * in the loss alike.
+ * <p>The log-std is the second half of the actor's output layer, state-independent as SB3's and
+ * CleanRL's {@code log_std} parameter: the weights into its units are held at zero
+ * ({@link io.sparkac.nn.StateIndependentLogStd}, which says why), so it is their bias alone,
+ * starting at {@code network.log-std-init}. A state-dependent head, fitted for several epochs on
+ * each round, collapsed to the lower clamp on Pendulum-v1 while the mean had not learned. This
+ * class reads it per row all the same, and clamps it to [{@link #LOG_STD_MIN},
+ * {@link #LOG_STD_MAX}] in sampling and in the loss alike.
  *
  * <p>The sampled action is stored unclipped ({@code action_vec}) and its log-probability is that
  * of the unclipped sample; only the environment sees the action clipped to its bounds.

@@ -158,6 +158,9 @@ class ConfigLoaderTest {
             List.of("learner.driver-max-samples=512"), // 16 actors x 64 steps = 1024 samples a round
             "normalize.rewards", "normalize.rewards = true", "is not supported when rounds are streamed past the "
                 + "driver (a round of 1024 samples > learner.driver-max-samples = 512); raise"),
+        bad("the clipped objective with streamed rounds", "",
+            List.of("learner.objective=clipped", "learner.driver-max-samples=512"),
+            "learner.objective", "learner.objective = \"clipped\"", "is not supported when rounds are streamed"),
         bad("streamed blocks smaller than a minibatch", "", List.of("learner.driver-max-samples=200"),
             "learner.driver-max-samples", "learner.driver-max-samples = 200",
             "must be >= learner.minibatch-size (256) when rounds are streamed"),
@@ -165,6 +168,21 @@ class ConfigLoaderTest {
             List.of("parallel.mode=async", "learner.driver-max-samples=500"), // 2 groups of 8 actors x 64 steps
             "learner.driver-max-samples", "learner.driver-max-samples = 500",
             "must be >= the samples of the largest group's update (512) in async mode"),
+        bad("unknown objective", "", List.of("learner.objective=ppo"),
+            "learner.objective", "learner.objective = \"ppo\"", "must be one of a2c, clipped"),
+        bad("clip range 0", "", List.of("learner.objective=clipped", "learner.clip-range=0"),
+            "learner.clip-range", "learner.clip-range = 0.0", "must be in (0, 1)"),
+        bad("clip range 1.5", "learner { clip-range = 1.5 }", List.of(),
+            "learner.clip-range", "learner.clip-range = 1.5", "must be in (0, 1)"),
+        bad("the clipped objective with an async correction", "",
+            List.of("learner.objective=clipped", "parallel.mode=async", "parallel.correction=vtrace"),
+            "parallel.correction", "parallel.correction = \"vtrace\"", "must be none with learner.objective = clipped"),
+        bad("the clipped objective with the spark learner", "", List.of("learner.objective=clipped", "learner.mode=spark"),
+            "learner.mode", "learner.mode = \"spark\"", "does not support learner.objective = clipped"),
+        bad("log-std below the clamp", "", List.of("network.log-std-init=-6"),
+            "network.log-std-init", "network.log-std-init = -6.0", "must be in [-5.0, 2.0]"),
+        bad("log-std not a number", "network.log-std-init = small", List.of(),
+            "network.log-std-init", "network.log-std-init = \"small\"", "must be a number"),
         bad("invalid HOCON text", "learner { gamma = ", List.of(),
             "config", "config = \"learner { gamma = \"", "not valid HOCON"));
   }
@@ -264,10 +282,10 @@ class ConfigLoaderTest {
     assertThat(c.run()).isEqualTo(new TrainConfig.Run("runs/run", "run", 1, 500_000));
     assertThat(c.env()).isEqualTo(new TrainConfig.Env("CartPole-v1", ""));
     assertThat(c.rollout()).isEqualTo(new TrainConfig.Rollout(16, 64, 2));
-    assertThat(c.network()).isEqualTo(new TrainConfig.Network(List.of(64, 64), TrainConfig.Activation.TANH));
+    assertThat(c.network()).isEqualTo(new TrainConfig.Network(List.of(64, 64), TrainConfig.Activation.TANH, 0.0));
     assertThat(c.learner()).isEqualTo(new TrainConfig.Learner(TrainConfig.LearnerMode.DRIVER, 0.99,
         TrainConfig.AdvantageEstimator.GAE, 0.95, TrainConfig.Optimizer.ADAM, 0.001, 0.001, 256, 1, 0.5, 0.0, true,
-        0.5, 4, 1_000_000));
+        0.5, 4, TrainConfig.Objective.A2C, 0.2, 1_000_000));
     assertThat(c.eval().intervalRounds()).isEqualTo(10);
     assertThat(c.eval().episodes()).isEqualTo(100);
     assertThat(c.eval().hasTarget()).isFalse();
@@ -322,12 +340,12 @@ class ConfigLoaderTest {
         run { dir = "hdfs://nn/runs/x", id = "x-1", seed = -7, total-steps = 12345678901 }
         env { id = "Acrobot-v1", class = "com.example.MyEnv" }
         rollout { actors = 5, steps-per-actor = 3, partitions = 5 }
-        network { hidden = [128, 32, 7], activation = relu }
+        network { hidden = [128, 32, 7], activation = relu, log-std-init = -1.5 }
         learner {
           gamma = 1, advantage = mc, gae-lambda = 0, optimizer = rmsprop,
           actor-learning-rate = 7e-4, critic-learning-rate = 0.0123, minibatch-size = 1, epochs = 4,
           value-coef = 0.25, entropy-coef = 0.01, normalize-advantages = false, max-grad-norm = 0,
-          mode = spark, averaging-frequency = 9
+          mode = spark, averaging-frequency = 9, objective = a2c, clip-range = 0.3
         }
         eval { interval-rounds = 0, episodes = 1, target-return = 475.5 }
         parallel { mode = async, groups = 5, correction = vtrace, clip = 0.1, rho-bar = 2.5,
