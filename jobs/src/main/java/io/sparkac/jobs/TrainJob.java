@@ -99,8 +99,9 @@ final class TrainJob {
    * lists the known ids) or an {@code env.class} that cannot be created is a configuration error.
    */
   static void checkEnvironment(TrainConfig config) {
+    io.sparkac.env.Environment probe;
     try {
-      Environments.create(config.env());
+      probe = Environments.create(config.env());
     } catch (IllegalArgumentException e) {
       String key = config.env().custom() ? EnvFactory.CLASS_KEY : EnvFactory.ID_KEY;
       String value = config.env().custom() ? config.env().className() : config.env().id();
@@ -108,6 +109,7 @@ final class TrainJob {
           : e.getMessage();
       throw new ConfigException(key, value, reason, e);
     }
+    Trainer.checkLearnerSupports(config, probe.actionSpace());
   }
 
   /** Writes {@code <run>/report/learning-curve.png} from the manifest; null when no round is committed. */

@@ -73,6 +73,13 @@ class MainTest {
   }
 
   @Test
+  void theSparkLearnerOnAContinuousActionSpace() {
+    assertThat(exitsWith2("train", conf.toString(), "env.id=Pendulum-v1", "learner.mode=spark"))
+        .isEqualTo("error: learner.mode = \"spark\": fits discrete action spaces only, and Pendulum-v1 has a continuous"
+            + " one (Box(low=[-2.0], high=[2.0])); use learner.mode = driver\n");
+  }
+
+  @Test
   void anEnvironmentClassThatDoesNotExist() {
     assertThat(exitsWith2("train", conf.toString(), "env.class=com.example.NoSuchEnv"))
         .startsWith("error: env.class = \"com.example.NoSuchEnv\": class 'com.example.NoSuchEnv' not found by the"

@@ -91,6 +91,7 @@ public final class Trainer {
       // A user's environment is checked (spaces, shapes, determinism, finite values) before any round.
       EnvironmentChecker.check(probe);
     }
+    checkLearnerSupports(config, probe.actionSpace());
     int obsSize = probe.observationSpace().flatSize();
 
     // ---- start: a fresh run, or resume from the last committed round ----
@@ -227,6 +228,19 @@ public final class Trainer {
       }
     }
     return new TrainResult(List.copyOf(history), solved);
+  }
+
+  /**
+   * Fails with a configuration error when the learner cannot train this action space:
+   * {@code learner.mode = spark} fits discrete (categorical) policies only. Jobs call it before any
+   * Spark work.
+   */
+  public static void checkLearnerSupports(TrainConfig config, io.sparkac.env.Space actionSpace) {
+    if (config.learner().mode() == TrainConfig.LearnerMode.SPARK && !(actionSpace instanceof io.sparkac.env.Space.Discrete)) {
+      throw new io.sparkac.config.ConfigException("learner.mode", "spark",
+          "fits discrete action spaces only, and " + (config.env().custom() ? config.env().className() : config.env().id())
+              + " has a continuous one (" + actionSpace + "); use learner.mode = driver");
+    }
   }
 
   /**
