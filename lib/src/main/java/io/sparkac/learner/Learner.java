@@ -116,17 +116,9 @@ public final class Learner {
     }
 
     // ---- V(s) and V(s') from the critic as it was before the fit ----
-    MlpForward v = new MlpForward(criticWeights());
-    float[] vs = new float[n];
-    float[] vNext = new float[n];
-    v.forward(obs, n, vs);
-    v.forward(nextObs, n, vNext);
-    double[] value = new double[n];
-    double[] nextValue = new double[n];
-    for (int i = 0; i < n; i++) {
-      value[i] = vs[i];
-      nextValue[i] = vNext[i];
-    }
+    MlpWeights criticBefore = criticWeights();
+    double[] value = RoundTargets.values(criticBefore, obs, n);
+    double[] nextValue = RoundTargets.values(criticBefore, nextObs, n);
 
     // ---- targets and advantages: terminated bootstraps with 0, truncated with V(s') ----
     Advantages.Estimates est = Advantages.gae(reward, d.terminated(), d.continues(), value, nextValue,

@@ -42,6 +42,17 @@ final class RoundTargets {
     this.entropy = entropy;
   }
 
+  /** V of {@code n} rows of (normalised) observations with the critic's weights, widened to double. */
+  static double[] values(MlpWeights critic, float[] obs, int n) {
+    float[] v = new float[n];
+    new MlpForward(critic).forward(obs, n, v);
+    double[] out = new double[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = v[i];
+    }
+    return out;
+  }
+
   static RoundTargets of(RoundData d, MlpWeights critic, MlpWeights actor, ObservationNormalizer normalizer,
       double gamma, double lambda) {
     int n = d.rows();
@@ -49,17 +60,8 @@ final class RoundTargets {
     float[] nextObs = normalizer == null ? d.nextObs() : normalizer.applied(d.nextObs(), n);
 
     // ---- V(s) and V(s') from the critic as it was before the fit ----
-    MlpForward v = new MlpForward(critic);
-    float[] vs = new float[n];
-    float[] vNext = new float[n];
-    v.forward(obs, n, vs);
-    v.forward(nextObs, n, vNext);
-    double[] value = new double[n];
-    double[] nextValue = new double[n];
-    for (int i = 0; i < n; i++) {
-      value[i] = vs[i];
-      nextValue[i] = vNext[i];
-    }
+    double[] value = values(critic, obs, n);
+    double[] nextValue = values(critic, nextObs, n);
 
     // ---- targets and advantages: terminated bootstraps with 0, truncated with V(s') ----
     Advantages.Estimates est = Advantages.gae(d.reward(), d.terminated(), d.continues(), value, nextValue, gamma,
