@@ -124,7 +124,7 @@ public final class AsyncTrainer {
     long envSteps = 0;
     long episodes = 0;
     double wallBefore = 0;
-    int committed = RunFolder.prepare(storage, layout, manifest, mode);
+    int committed = Trainer.prepareRunFolder(storage, layout, manifest, mode);
     if (committed >= 0) {
       RunState state = checkpoints.readState(committed);
       checkSameGroups(state);
@@ -401,8 +401,8 @@ public final class AsyncTrainer {
     StringBuilder sb = new StringBuilder();
     sb.append(String.format("update %d | group %d, version %d (stale %d) | steps %,d/%,d | return %s (%d ep) | "
             + "len %s | v_loss %.3g | entropy %.3f | ev %.2f | rho %.3f (max %.2f, %.0f%% corrected)", r.round(),
-        r.group(), r.sampleVersion(), r.staleness(), r.envSteps(), totalSteps, fmt(r.episodeReturnMean()),
-        r.episodesInRound(), fmt(r.episodeLengthMean()), r.valueLoss(), r.entropy(), r.explainedVariance(),
+        r.group(), r.sampleVersion(), r.staleness(), r.envSteps(), totalSteps, Trainer.fmt(r.episodeReturnMean()),
+        r.episodesInRound(), Trainer.fmt(r.episodeLengthMean()), r.valueLoss(), r.entropy(), r.explainedVariance(),
         r.rhoMean(), r.rhoMax(), 100 * r.correctedFraction()));
     if (r.evaluated()) {
       sb.append(String.format(" | eval %.1f +- %.1f", r.evalReturnMean(), r.evalReturnStd()));
@@ -412,7 +412,4 @@ public final class AsyncTrainer {
     return sb.toString();
   }
 
-  private static String fmt(double v) {
-    return Double.isNaN(v) ? "-" : String.format("%.1f", v);
-  }
 }

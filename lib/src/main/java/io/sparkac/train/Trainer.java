@@ -106,7 +106,7 @@ public final class Trainer {
     long envSteps = 0;
     long episodes = 0;
     double wallBefore = 0;
-    int committed = prepareRunFolder();
+    int committed = prepareRunFolder(storage, layout, manifest, mode);
     if (committed >= 0) {
       RunState state = checkpoints.readState(committed);
       actorNet = checkpoints.readActor(committed);
@@ -249,7 +249,7 @@ public final class Trainer {
    * (empty) manifest folder first, so that a run killed before its first commit is still
    * recognisable as a run and {@code --resume} restarts it from round 0.
    */
-  private int prepareRunFolder() {
+  static int prepareRunFolder(Storage storage, RunLayout layout, Manifest manifest, StartMode mode) {
     checkRunFolder(storage, layout, mode);
     switch (mode) {
       case FRESH -> {
@@ -264,7 +264,7 @@ public final class Trainer {
       default -> {
         storage.mkdirs(layout.manifest());
         int last = manifest.lastCommitted();
-        removeUncommitted(last);
+        removeUncommitted(storage, layout, last);
         return last;
       }
     }
@@ -290,7 +290,7 @@ public final class Trainer {
     }
   }
 
-  private void removeUncommitted(int lastCommitted) {
+  private static void removeUncommitted(Storage storage, RunLayout layout, int lastCommitted) {
     for (org.apache.hadoop.fs.Path dir : List.of(layout.trajectories(), layout.checkpoints(),
         layout.actorsRound(0).getParent())) {
       for (FileStatus s : storage.list(dir)) {
@@ -358,7 +358,8 @@ public final class Trainer {
     return sb.toString();
   }
 
-  private static String fmt(double v) {
+  /** A mean for the progress line: one decimal, "-" when there was nothing to average. */
+  static String fmt(double v) {
     return Double.isNaN(v) ? "-" : String.format("%.1f", v);
   }
 
