@@ -171,27 +171,21 @@ public final class RoundChunk implements Serializable {
         refs[k++] = ((long) ci << 32) | r;
       }
     }
-    java.util.Comparator<Long> byKey = (x, y) -> {
-      RoundChunk a = chunks.get((int) (x >>> 32));
-      RoundChunk b = chunks.get((int) (y >>> 32));
-      int i = (int) (long) x;
-      int j = (int) (long) y;
-      int c = Integer.compare(a.actorId[i], b.actorId[j]);
-      if (c == 0) {
-        c = Long.compare(a.episodeId[i], b.episodeId[j]);
-      }
-      return c != 0 ? c : Integer.compare(a.t[i], b.t[j]);
-    };
-    Long[] boxed = new Long[n];
     boolean sorted = true;
-    for (int i = 0; i < n; i++) {
-      boxed[i] = refs[i];
-      sorted &= i == 0 || byKey.compare(boxed[i - 1], boxed[i]) <= 0;
+    for (int i = 1; i < n && sorted; i++) {
+      sorted = compare(chunks, refs[i - 1], refs[i]) <= 0;
     }
     if (!sorted) {
       // Chunks in order already (a round's rollout results, sorted by actor range) skip the sort,
-      // whose (stable) result would be the same order.
-      Arrays.sort(boxed, byKey);
+      // whose (stable) result would be the same order; only a sort boxes the references.
+      Long[] boxed = new Long[n];
+      for (int i = 0; i < n; i++) {
+        boxed[i] = refs[i];
+      }
+      Arrays.sort(boxed, (x, y) -> compare(chunks, x, y));
+      for (int i = 0; i < n; i++) {
+        refs[i] = boxed[i];
+      }
     }
     int[] actor = new int[n];
     long[] episode = new long[n];
@@ -205,8 +199,8 @@ public final class RoundChunk implements Serializable {
     double[] logp = new double[n];
     double[] vf = new double[n];
     for (int i = 0; i < n; i++) {
-      RoundChunk c = chunks.get((int) (boxed[i] >>> 32));
-      int r = (int) (long) boxed[i];
+      RoundChunk c = chunks.get((int) (refs[i] >>> 32));
+      int r = (int) refs[i];
       actor[i] = c.actorId[r];
       episode[i] = c.episodeId[r];
       System.arraycopy(c.obs, r * obsSize, obs, i * obsSize, obsSize);
@@ -227,5 +221,18 @@ public final class RoundChunk implements Serializable {
     }
     return new RoundData(n, obsSize, actor, obs, next, action, actionSize, actionVec, reward, terminated, truncated,
         continues, logp, vf);
+  }
+
+  /** Orders two (chunk, row) references, packed as chunk << 32 | row, by (actor_id, episode_id, t). */
+  private static int compare(List<RoundChunk> chunks, long x, long y) {
+    RoundChunk a = chunks.get((int) (x >>> 32));
+    RoundChunk b = chunks.get((int) (y >>> 32));
+    int i = (int) x;
+    int j = (int) y;
+    int c = Integer.compare(a.actorId[i], b.actorId[j]);
+    if (c == 0) {
+      c = Long.compare(a.episodeId[i], b.episodeId[j]);
+    }
+    return c != 0 ? c : Integer.compare(a.t[i], b.t[j]);
   }
 }
