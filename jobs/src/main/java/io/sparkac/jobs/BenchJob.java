@@ -166,10 +166,10 @@ final class BenchJob {
       List<RoundRecord> measured = result.rounds().subList(3, result.rounds().size() - 1); // last round evaluates
       System.out.printf("  %6s  %11d  %8.1f  %10.1f  %10.1f  %8.1f  %7.1f  %8.1f  %13.1f  %s%n",
           streamed ? actorsN + "s" : String.valueOf(actorsN),
-          c.stepsPerRound(), ms(measured, RoundRecord::roundSeconds), ms(measured, RoundRecord::rolloutSeconds),
-          ms(measured, RoundRecord::rolloutComputeSeconds), ms(measured, RoundRecord::writeSeconds),
-          ms(measured, RoundRecord::readSeconds), ms(measured, RoundRecord::learnSeconds),
-          ms(measured, RoundRecord::checkpointSeconds), spreadMs(measured, RoundRecord::overheadSeconds));
+          c.stepsPerRound(), ms(measured, r -> r.phases().roundSeconds()), ms(measured, r -> r.phases().rolloutSeconds()),
+          ms(measured, r -> r.phases().rolloutComputeSeconds()), ms(measured, r -> r.phases().writeSeconds()),
+          ms(measured, r -> r.phases().readSeconds()), ms(measured, r -> r.phases().learnSeconds()),
+          ms(measured, r -> r.phases().checkpointSeconds()), spreadMs(measured, r -> r.phases().overheadSeconds()));
     }
     if (streamable) {
       System.out.println("  (256s: the same rounds streamed, learner.driver-max-samples a quarter of a round)");

@@ -77,7 +77,7 @@ final class EvaluateJob {
         num(s.returnMean()), num(s.returnStd()), num(s.returnMin()), num(s.returnMax()), num(s.lengthMean()));
     if (r.record().evaluated()) {
       System.out.printf("the train job's greedy evaluation of round %d: return mean %s, std %s%n", r.round(),
-          num(r.record().evalReturnMean()), num(r.record().evalReturnStd()));
+          num(r.record().eval().evalReturnMean()), num(r.record().eval().evalReturnStd()));
     }
     System.out.println("evaluation trajectories: " + r.trajectories());
     return 0;

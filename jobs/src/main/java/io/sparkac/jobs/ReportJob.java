@@ -140,12 +140,12 @@ final class ReportJob {
     row(sb, "folder", escape(a.layout().root().toString()));
     row(sb, "environment", escape(a.config().env().id()));
     row(sb, "committed rounds", a.rounds().get(0).round() + ".." + last.round());
-    row(sb, "environment steps", String.format("%,d", last.envSteps()));
-    row(sb, "training episodes", String.format("%,d", last.episodes()));
-    row(sb, "wall time", String.format("%.1f s", last.wallSeconds()));
+    row(sb, "environment steps", String.format("%,d", last.totals().envSteps()));
+    row(sb, "training episodes", String.format("%,d", last.totals().episodes()));
+    row(sb, "wall time", String.format("%.1f s", last.phases().wallSeconds()));
     row(sb, "last greedy evaluation", lastEval == null ? "none" : String.format("round %d: %.2f &plusmn; %.2f "
-        + "(mean &plusmn; std of the return over %d episodes)", lastEval.round(), lastEval.evalReturnMean(),
-        lastEval.evalReturnStd(), a.config().eval().episodes()));
+        + "(mean &plusmn; std of the return over %d episodes)", lastEval.round(), lastEval.eval().evalReturnMean(),
+        lastEval.eval().evalReturnStd(), a.config().eval().episodes()));
     sb.append("</table>\n");
     if (!note.isEmpty()) {
       sb.append("<p>").append(escape(note)).append("</p>\n");

@@ -83,9 +83,9 @@ final class TrainJob {
       throw e;
     }
     org.apache.hadoop.fs.Path curve = writeLearningCurve(spark, config);
-    System.out.println("trained " + result.last().envSteps() + " env steps in " + result.rounds().size()
+    System.out.println("trained " + result.last().totals().envSteps() + " env steps in " + result.rounds().size()
         + " rounds; " + (result.lastEvaluated() == null ? "not evaluated"
-            : String.format("greedy eval mean %.1f at round %d", result.lastEvaluated().evalReturnMean(),
+            : String.format("greedy eval mean %.1f at round %d", result.lastEvaluated().eval().evalReturnMean(),
                 result.lastEvaluated().round()))
         + (result.solved() ? " (target reached)" : ""));
     if (curve != null) {

@@ -82,11 +82,11 @@ class AnalysisJobsTest {
     EvaluateJob.Result r = EvaluateJob.evaluate(SparkTestSession.get(), run.toString(), null, null, true);
     assertThat(r.round()).isEqualTo(2);
     assertThat(r.summary().episodes()).isEqualTo(3);
-    assertThat(r.summary().returnMean()).isEqualTo(last.evalReturnMean());
-    assertThat(r.summary().returnStd()).isEqualTo(last.evalReturnStd());
-    assertThat(r.summary().lengthMean()).isEqualTo(last.evalLengthMean());
-    assertThat(c.out).contains("round 2 (greedy, 3 episodes): return mean " + last.evalReturnMean() + ", std "
-        + last.evalReturnStd());
+    assertThat(r.summary().returnMean()).isEqualTo(last.eval().evalReturnMean());
+    assertThat(r.summary().returnStd()).isEqualTo(last.eval().evalReturnStd());
+    assertThat(r.summary().lengthMean()).isEqualTo(last.eval().evalLengthMean());
+    assertThat(c.out).contains("round 2 (greedy, 3 episodes): return mean " + last.eval().evalReturnMean() + ", std "
+        + last.eval().evalReturnStd());
 
     Dataset<Row> eval = SparkTestSession.get().read().parquet(run.resolve("eval").toString());
     assertThat(TrajectoryReader.mismatches(eval.schema())).isEmpty();

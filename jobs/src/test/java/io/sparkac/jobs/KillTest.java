@@ -236,7 +236,7 @@ class KillTest {
     for (int r : committed) {
       RoundRecord record = files.manifest.read(r);
       assertThat(record.round()).isEqualTo(r);
-      assertThat(record.envSteps()).as("rows the learner read up to round %d %s", r, context)
+      assertThat(record.totals().envSteps()).as("rows the learner read up to round %d %s", r, context)
           .isEqualTo((r + 1) * rowsPerRound);
       RunState state = files.checkpoints.readState(r);
       assertThat(state.round()).isEqualTo(r);

@@ -43,9 +43,9 @@ final class RunFiles {
 
   /** What a round learned and measured, without its timings (which differ between runs). */
   static List<Object> learned(RoundRecord r) {
-    return List.of(r.round(), r.policyVersion(), r.envSteps(), r.episodes(), r.episodesInRound(),
-        r.episodeReturnMean(), r.episodeReturnMin(), r.episodeReturnMax(), r.episodeLengthMean(), r.valueLoss(),
-        r.policyLoss(), r.entropy(), r.explainedVariance(), r.criticGradNorm(), r.actorGradNorm(),
-        r.evalReturnMean(), r.evalReturnStd(), r.evalLengthMean());
+    return List.of(r.round(), r.policyVersion(), r.totals().envSteps(), r.totals().episodes(), r.episodes().episodesInRound(),
+        r.episodes().episodeReturnMean(), r.episodes().episodeReturnMin(), r.episodes().episodeReturnMax(), r.episodes().episodeLengthMean(), r.losses().valueLoss(),
+        r.losses().policyLoss(), r.losses().entropy(), r.losses().explainedVariance(), r.losses().criticGradNorm(), r.losses().actorGradNorm(),
+        r.eval().evalReturnMean(), r.eval().evalReturnStd(), r.eval().evalLengthMean());
   }
 }

@@ -98,11 +98,11 @@ public final class Charts {
     double[] eval = new double[n];
     for (int i = 0; i < n; i++) {
       RoundRecord r = rounds.get(i);
-      x[i] = r.envSteps();
-      mean[i] = r.episodeReturnMean();
-      min[i] = r.episodeReturnMin();
-      max[i] = r.episodeReturnMax();
-      eval[i] = r.evalReturnMean();
+      x[i] = r.totals().envSteps();
+      mean[i] = r.episodes().episodeReturnMean();
+      min[i] = r.episodes().episodeReturnMin();
+      max[i] = r.episodes().episodeReturnMax();
+      eval[i] = r.eval().evalReturnMean();
     }
     return learningCurve(title, x, mean, min, max, x, eval);
   }
@@ -113,7 +113,7 @@ public final class Charts {
    */
   public static Path writeLearningCurve(Storage storage, RunLayout layout, String runId) {
     List<RoundRecord> rounds = new Manifest(storage, layout).readAll();
-    boolean drawable = rounds.stream().anyMatch(r -> !Double.isNaN(r.episodeReturnMean()) || r.evaluated());
+    boolean drawable = rounds.stream().anyMatch(r -> !Double.isNaN(r.episodes().episodeReturnMean()) || r.evaluated());
     if (!drawable) {
       return null;
     }

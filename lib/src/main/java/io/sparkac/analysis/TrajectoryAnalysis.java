@@ -105,27 +105,12 @@ public final class TrajectoryAnalysis {
   /** The manifest as a table: one row per committed round, with the columns of {@code metrics.csv}. */
   public Dataset<Row> metrics() {
     List<StructField> fields = new ArrayList<>();
-    List<Function<RoundRecord, Object>> values = new ArrayList<>();
-    metric(fields, values, "round", DataTypes.IntegerType, RoundRecord::round);
-    metric(fields, values, "policy_version", DataTypes.IntegerType, RoundRecord::policyVersion);
-    metric(fields, values, "env_steps", DataTypes.LongType, RoundRecord::envSteps);
-    metric(fields, values, "episodes", DataTypes.LongType, RoundRecord::episodes);
-    metric(fields, values, "episodes_in_round", DataTypes.IntegerType, RoundRecord::episodesInRound);
-    metric(fields, values, "episode_return_mean", DataTypes.DoubleType, RoundRecord::episodeReturnMean);
-    metric(fields, values, "episode_return_min", DataTypes.DoubleType, RoundRecord::episodeReturnMin);
-    metric(fields, values, "episode_return_max", DataTypes.DoubleType, RoundRecord::episodeReturnMax);
-    metric(fields, values, "episode_length_mean", DataTypes.DoubleType, RoundRecord::episodeLengthMean);
-    metric(fields, values, "value_loss", DataTypes.DoubleType, RoundRecord::valueLoss);
-    metric(fields, values, "policy_loss", DataTypes.DoubleType, RoundRecord::policyLoss);
-    metric(fields, values, "entropy", DataTypes.DoubleType, RoundRecord::entropy);
-    metric(fields, values, "explained_variance", DataTypes.DoubleType, RoundRecord::explainedVariance);
-    metric(fields, values, "critic_grad_norm", DataTypes.DoubleType, RoundRecord::criticGradNorm);
-    metric(fields, values, "actor_grad_norm", DataTypes.DoubleType, RoundRecord::actorGradNorm);
-    metric(fields, values, "eval_return_mean", DataTypes.DoubleType, RoundRecord::evalReturnMean);
-    metric(fields, values, "eval_return_std", DataTypes.DoubleType, RoundRecord::evalReturnStd);
-    metric(fields, values, "eval_length_mean", DataTypes.DoubleType, RoundRecord::evalLengthMean);
-    metric(fields, values, "round_seconds", DataTypes.DoubleType, RoundRecord::roundSeconds);
-    metric(fields, values, "wall_seconds", DataTypes.DoubleType, RoundRecord::wallSeconds);
+    for (RoundRecord.Column c : RoundRecord.COLUMNS) {
+      DataType type = c.type() == int.class ? DataTypes.IntegerType
+          : c.type() == long.class ? DataTypes.LongType : DataTypes.DoubleType;
+      fields.add(DataTypes.createStructField(c.name(), type, type == DataTypes.DoubleType));
+    }
+    List<Function<RoundRecord, Number>> values = RoundRecord.COLUMNS.stream().map(RoundRecord.Column::value).toList();
     List<Row> rows = new ArrayList<>();
     for (RoundRecord r : records) {
       Object[] v = new Object[values.size()];
@@ -136,13 +121,6 @@ public final class TrajectoryAnalysis {
       rows.add(RowFactory.create(v));
     }
     return spark.createDataFrame(rows, new StructType(fields.toArray(StructField[]::new)));
-  }
-
-  private static void metric(List<StructField> fields, List<Function<RoundRecord, Object>> values, String name,
-      DataType type, Function<RoundRecord, Object> value) {
-    fields.add(DataTypes.createStructField(name, type, !type.equals(DataTypes.IntegerType)
-        && !type.equals(DataTypes.LongType)));
-    values.add(value);
   }
 
   /** The training rows of the committed rounds, with the {@code round} column. */

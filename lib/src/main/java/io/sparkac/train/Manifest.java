@@ -1,6 +1,9 @@
 package io.sparkac.train;
 
+import com.univocity.parsers.csv.CsvWriter;
+import com.univocity.parsers.csv.CsvWriterSettings;
 import io.sparkac.storage.Storage;
+import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,7 +51,7 @@ public final class Manifest {
   }
 
   public RoundRecord read(int round) {
-    return storage.read(layout.manifestEntry(round), in -> Checkpoints.JSON.readValue(in, RoundRecord.class));
+    return storage.read(layout.manifestEntry(round), in -> RoundRecord.fromJson(Checkpoints.JSON.readTree(in)));
   }
 
   public List<RoundRecord> readAll() {
@@ -59,13 +62,21 @@ public final class Manifest {
     return all;
   }
 
-  /** Rewrites {@code metrics.csv} from the records (a derived file: the manifest is the source). */
+  /**
+   * Rewrites {@code metrics.csv} from the records (a derived file: the manifest is the source),
+   * through univocity's CSV writer, which Spark ships.
+   */
   public void writeMetricsCsv(List<RoundRecord> records) {
-    StringBuilder sb = new StringBuilder(RoundRecord.CSV_HEADER).append('\n');
+    StringWriter text = new StringWriter();
+    CsvWriter csv = new CsvWriter(text, new CsvWriterSettings());
+    csv.writeHeaders(RoundRecord.COLUMNS.stream().map(RoundRecord.Column::name).toList());
     for (RoundRecord r : records) {
-      sb.append(r.csvRow()).append('\n');
+      // NaN is "none" (not evaluated, no episode ended, sync mode): an empty cell
+      csv.writeRow(RoundRecord.COLUMNS.stream().map(c -> c.value().apply(r))
+          .map(v -> v instanceof Double d && d.isNaN() ? "" : v.toString()).toList());
     }
-    byte[] bytes = sb.toString().getBytes(StandardCharsets.UTF_8);
+    csv.close();
+    byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
     storage.writeAtomically(layout.metricsCsv(), out -> out.write(bytes));
   }
 }

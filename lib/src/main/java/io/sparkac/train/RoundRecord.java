@@ -1,78 +1,173 @@
 package io.sparkac.train;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sparkac.learner.LearnerStats;
+import io.sparkac.rollout.RolloutResult;
+import java.util.List;
+import java.util.function.Function;
+
 /**
- * One committed round: its manifest entry and its row of {@code metrics.csv}. Returns are of the
- * training episodes that ended during the round (NaN when none did); eval fields are NaN when
- * the round was not evaluated.
- *
- * <p>Timings, in seconds: {@code rollout} is the rollout job on the driver's clock;
- * {@code rolloutCompute} and {@code write} the slowest task's stepping loop and Parquet write;
- * {@code read} gathering the round's rows on the driver (merging the rows the rollout tasks
- * returned; 0 for a streamed round or {@code learner.mode = spark}, whose Spark jobs count in
- * {@code learn}); {@code learn} the learner's update; {@code eval} the
- * evaluation job; {@code checkpoint} the checkpoint and snapshot writes. {@code overhead} is what
- * is neither stepping, inference nor fitting: the round's time less the slowest task's stepping
- * loop, the learner and the evaluation (job scheduling, row conversion, the Parquet write,
- * checkpoint and commit).
- *
- * <p>Parallel mode: {@code group} is the group of actors whose samples the update learned from
- * (-1: all actors, synchronized mode); in asynchronous mode the run's completion order is the
- * sequence of {@code group} over the committed updates, and {@code round} is the update's index.
- * {@code sampleVersion} is the policy version the samples were drawn with (every row of the
- * update has it as {@code policy_version}: one group's job samples with one policy) and
- * {@code staleness = policyVersion - sampleVersion} the updates applied since (0 in sync mode).
- * {@code rhoMean}, {@code rhoMax} and {@code correctedFraction} describe the importance ratios
- * pi/pi_old of the samples and the fraction of weights the correction truncated or zeroed (see
- * {@link io.sparkac.learner.OffPolicyCorrection}); NaN in sync mode.
+ * One committed round (in asynchronous mode, one update): its manifest entry and its row of
+ * {@code metrics.csv}, built from named parts. The JSON entry is flat (every part's fields at
+ * the top level), as manifests have always been written.
  */
-public record RoundRecord(int round, int policyVersion, long envSteps, long episodes, int episodesInRound,
-    double episodeReturnMean, double episodeReturnMin, double episodeReturnMax, double episodeLengthMean,
-    double valueLoss, double policyLoss, double entropy, double explainedVariance, double criticGradNorm,
-    double actorGradNorm, double evalReturnMean, double evalReturnStd, double evalLengthMean,
-    double rolloutSeconds, double rolloutComputeSeconds, double writeSeconds, double readSeconds,
-    double learnSeconds, double evalSeconds, double checkpointSeconds, double overheadSeconds, double roundSeconds,
-    double wallSeconds, int group, int sampleVersion, int staleness, double rhoMean, double rhoMax,
-    double correctedFraction) {
+public record RoundRecord(int round, int policyVersion, @JsonUnwrapped Totals totals,
+    @JsonUnwrapped Episodes episodes, @JsonUnwrapped Losses losses, @JsonUnwrapped Eval eval,
+    @JsonUnwrapped Phases phases, @JsonUnwrapped Source source) {
 
-  /** A synchronized round: all actors, samples of the current policy. */
-  public RoundRecord(int round, int policyVersion, long envSteps, long episodes, int episodesInRound,
-      double episodeReturnMean, double episodeReturnMin, double episodeReturnMax, double episodeLengthMean,
-      double valueLoss, double policyLoss, double entropy, double explainedVariance, double criticGradNorm,
-      double actorGradNorm, double evalReturnMean, double evalReturnStd, double evalLengthMean,
-      double rolloutSeconds, double rolloutComputeSeconds, double writeSeconds, double readSeconds,
-      double learnSeconds, double evalSeconds, double checkpointSeconds, double overheadSeconds,
-      double roundSeconds, double wallSeconds) {
-    this(round, policyVersion, envSteps, episodes, episodesInRound, episodeReturnMean, episodeReturnMin,
-        episodeReturnMax, episodeLengthMean, valueLoss, policyLoss, entropy, explainedVariance, criticGradNorm,
-        actorGradNorm, evalReturnMean, evalReturnStd, evalLengthMean, rolloutSeconds, rolloutComputeSeconds,
-        writeSeconds, readSeconds, learnSeconds, evalSeconds, checkpointSeconds, overheadSeconds, roundSeconds,
-        wallSeconds, -1, policyVersion, 0, Double.NaN, Double.NaN, Double.NaN);
+  /** The run's totals once the round is committed. */
+  public record Totals(long envSteps, long episodes) {}
+
+  /**
+   * The training episodes that ended during the round (returns and lengths NaN when none did).
+   */
+  public record Episodes(int episodesInRound, double episodeReturnMean, double episodeReturnMin,
+      double episodeReturnMax, double episodeLengthMean) {
+    static Episodes of(List<RolloutResult> parts) {
+      int n = 0;
+      double sum = 0;
+      double min = Double.POSITIVE_INFINITY;
+      double max = Double.NEGATIVE_INFINITY;
+      double len = 0;
+      for (RolloutResult p : parts) {
+        for (int i = 0; i < p.episodeReturns().length; i++) {
+          double r = p.episodeReturns()[i];
+          n++;
+          sum += r;
+          min = Math.min(min, r);
+          max = Math.max(max, r);
+          len += p.episodeLengths()[i];
+        }
+      }
+      return n == 0 ? new Episodes(0, Double.NaN, Double.NaN, Double.NaN, Double.NaN)
+          : new Episodes(n, sum / n, min, max, len / n);
+    }
   }
 
-  static final String CSV_HEADER = "round,policy_version,env_steps,episodes,episodes_in_round,"
-      + "episode_return_mean,episode_return_min,episode_return_max,episode_length_mean,value_loss,policy_loss,"
-      + "entropy,explained_variance,critic_grad_norm,actor_grad_norm,eval_return_mean,eval_return_std,"
-      + "eval_length_mean,rollout_seconds,rollout_compute_seconds,write_seconds,read_seconds,learn_seconds,"
-      + "eval_seconds,checkpoint_seconds,overhead_seconds,round_seconds,wall_seconds,group,sample_version,staleness,"
-      + "rho_mean,rho_max,corrected_fraction";
-
-  String csvRow() {
-    return round + "," + policyVersion + "," + envSteps + "," + episodes + "," + episodesInRound + ","
-        + num(episodeReturnMean) + "," + num(episodeReturnMin) + "," + num(episodeReturnMax) + ","
-        + num(episodeLengthMean) + "," + num(valueLoss) + "," + num(policyLoss) + "," + num(entropy) + ","
-        + num(explainedVariance) + "," + num(criticGradNorm) + "," + num(actorGradNorm) + ","
-        + num(evalReturnMean) + "," + num(evalReturnStd) + "," + num(evalLengthMean) + ","
-        + num(rolloutSeconds) + "," + num(rolloutComputeSeconds) + "," + num(writeSeconds) + ","
-        + num(readSeconds) + "," + num(learnSeconds) + "," + num(evalSeconds) + "," + num(checkpointSeconds) + ","
-        + num(overheadSeconds) + "," + num(roundSeconds) + "," + num(wallSeconds) + "," + group + ","
-        + sampleVersion + "," + staleness + "," + num(rhoMean) + "," + num(rhoMax) + "," + num(correctedFraction);
+  /** What the learner measured on the round's samples, with the networks as they were before the update. */
+  public record Losses(double valueLoss, double policyLoss, double entropy, double explainedVariance,
+      double criticGradNorm, double actorGradNorm) {
+    static Losses of(LearnerStats s) {
+      return new Losses(s.valueLoss(), s.policyLoss(), s.entropy(), s.explainedVariance(), s.criticGradNorm(),
+          s.actorGradNorm());
+    }
   }
 
-  private static String num(double v) {
-    return Double.isNaN(v) ? "" : Double.toString(v);
+  /** The greedy evaluation of the updated policy; NaN when the round was not evaluated. */
+  public record Eval(double evalReturnMean, double evalReturnStd, double evalLengthMean) {
+    static final Eval NONE = new Eval(Double.NaN, Double.NaN, Double.NaN);
+
+    /** Mean and standard deviation of the return, mean length, of evaluation episodes. */
+    static Eval of(List<io.sparkac.rollout.EvalTask.Episode> episodes) {
+      double mean = episodes.stream().mapToDouble(io.sparkac.rollout.EvalTask.Episode::episodeReturn).average()
+          .orElse(Double.NaN);
+      double var = episodes.stream().mapToDouble(e -> (e.episodeReturn() - mean) * (e.episodeReturn() - mean))
+          .average().orElse(Double.NaN);
+      double len = episodes.stream().mapToInt(io.sparkac.rollout.EvalTask.Episode::length).average()
+          .orElse(Double.NaN);
+      return new Eval(mean, Math.sqrt(var), len);
+    }
+
+    @JsonIgnore
+    public boolean evaluated() {
+      return !Double.isNaN(evalReturnMean);
+    }
   }
 
+  /**
+   * Where the round's time went, in seconds. {@code rollout} is the wait for the rollout job on
+   * the driver's clock; {@code rolloutCompute} and {@code write} the slowest task's stepping loop
+   * and Parquet write; {@code read} gathering the round's rows on the driver (0 for a streamed
+   * round or {@code learner.mode = spark}, whose Spark jobs count in {@code learn}); {@code learn}
+   * the learner's update; {@code eval} the evaluation job; {@code checkpoint} the checkpoint and
+   * snapshot writes. {@code overhead} is what is neither stepping, inference nor fitting: the
+   * round's time less the sampling the driver waited for (the slowest task's stepping loop, or
+   * less when an asynchronous group's job had already run), the learner and the evaluation.
+   */
+  public record Phases(double rolloutSeconds, double rolloutComputeSeconds, double writeSeconds, double readSeconds,
+      double learnSeconds, double evalSeconds, double checkpointSeconds, double overheadSeconds, double roundSeconds,
+      double wallSeconds) {
+    static Phases of(long rollout, long compute, long write, long read, long learn, long eval, long checkpoint,
+        long total, double wallSeconds) {
+      long overhead = total - Math.min(rollout, compute) - learn - eval;
+      return new Phases(rollout / 1e9, compute / 1e9, write / 1e9, read / 1e9, learn / 1e9, eval / 1e9,
+          checkpoint / 1e9, overhead / 1e9, total / 1e9, wallSeconds);
+    }
+  }
+
+  /**
+   * Which samples the update learned from. {@code group} is the group of actors (-1: all actors,
+   * synchronized mode); in asynchronous mode the run's completion order is the sequence of
+   * {@code group} over the committed updates, and {@code round} is the update's index.
+   * {@code sampleVersion} is the policy version the samples were drawn with (every row of the
+   * update has it as {@code policy_version}) and {@code staleness = policyVersion - sampleVersion}
+   * the updates applied since (0 in sync mode). {@code rhoMean}, {@code rhoMax} and
+   * {@code correctedFraction} describe the importance ratios pi/pi_old of the samples and the
+   * fraction of weights the correction truncated or zeroed (see
+   * {@link io.sparkac.learner.OffPolicyCorrection}); NaN in sync mode.
+   */
+  public record Source(int group, int sampleVersion, int staleness, double rhoMean, double rhoMax,
+      double correctedFraction) {
+    /** A synchronized round: all actors, samples of the current policy. */
+    public static Source synchronous(int version) {
+      return new Source(-1, version, 0, Double.NaN, Double.NaN, Double.NaN);
+    }
+  }
+
+  /**
+   * Reads a manifest entry: the flat JSON object that the parts were unwrapped into (Jackson
+   * cannot bind {@code @JsonUnwrapped} record components itself).
+   */
+  static RoundRecord fromJson(JsonNode flat) throws JsonProcessingException {
+    return new RoundRecord(flat.get("round").asInt(), flat.get("policyVersion").asInt(),
+        Checkpoints.JSON.treeToValue(flat, Totals.class), Checkpoints.JSON.treeToValue(flat, Episodes.class),
+        Checkpoints.JSON.treeToValue(flat, Losses.class), Checkpoints.JSON.treeToValue(flat, Eval.class),
+        Checkpoints.JSON.treeToValue(flat, Phases.class), Checkpoints.JSON.treeToValue(flat, Source.class));
+  }
+
+  /** A column of {@code metrics.csv}: its name, its type (int, long or double) and its value in a record. */
+  public record Column(String name, Class<?> type, Function<RoundRecord, Number> value) {}
+
+  /** The columns of {@code metrics.csv} and of the analysis' metrics table, in order. */
+  public static final List<Column> COLUMNS = List.of(
+      new Column("round", int.class, RoundRecord::round),
+      new Column("policy_version", int.class, RoundRecord::policyVersion),
+      new Column("env_steps", long.class, r -> r.totals.envSteps()),
+      new Column("episodes", long.class, r -> r.totals.episodes()),
+      new Column("episodes_in_round", int.class, r -> r.episodes.episodesInRound()),
+      new Column("episode_return_mean", double.class, r -> r.episodes.episodeReturnMean()),
+      new Column("episode_return_min", double.class, r -> r.episodes.episodeReturnMin()),
+      new Column("episode_return_max", double.class, r -> r.episodes.episodeReturnMax()),
+      new Column("episode_length_mean", double.class, r -> r.episodes.episodeLengthMean()),
+      new Column("value_loss", double.class, r -> r.losses.valueLoss()),
+      new Column("policy_loss", double.class, r -> r.losses.policyLoss()),
+      new Column("entropy", double.class, r -> r.losses.entropy()),
+      new Column("explained_variance", double.class, r -> r.losses.explainedVariance()),
+      new Column("critic_grad_norm", double.class, r -> r.losses.criticGradNorm()),
+      new Column("actor_grad_norm", double.class, r -> r.losses.actorGradNorm()),
+      new Column("eval_return_mean", double.class, r -> r.eval.evalReturnMean()),
+      new Column("eval_return_std", double.class, r -> r.eval.evalReturnStd()),
+      new Column("eval_length_mean", double.class, r -> r.eval.evalLengthMean()),
+      new Column("rollout_seconds", double.class, r -> r.phases.rolloutSeconds()),
+      new Column("rollout_compute_seconds", double.class, r -> r.phases.rolloutComputeSeconds()),
+      new Column("write_seconds", double.class, r -> r.phases.writeSeconds()),
+      new Column("read_seconds", double.class, r -> r.phases.readSeconds()),
+      new Column("learn_seconds", double.class, r -> r.phases.learnSeconds()),
+      new Column("eval_seconds", double.class, r -> r.phases.evalSeconds()),
+      new Column("checkpoint_seconds", double.class, r -> r.phases.checkpointSeconds()),
+      new Column("overhead_seconds", double.class, r -> r.phases.overheadSeconds()),
+      new Column("round_seconds", double.class, r -> r.phases.roundSeconds()),
+      new Column("wall_seconds", double.class, r -> r.phases.wallSeconds()),
+      new Column("group", int.class, r -> r.source.group()),
+      new Column("sample_version", int.class, r -> r.source.sampleVersion()),
+      new Column("staleness", int.class, r -> r.source.staleness()),
+      new Column("rho_mean", double.class, r -> r.source.rhoMean()),
+      new Column("rho_max", double.class, r -> r.source.rhoMax()),
+      new Column("corrected_fraction", double.class, r -> r.source.correctedFraction()));
   public boolean evaluated() {
-    return !Double.isNaN(evalReturnMean);
+    return eval.evaluated();
   }
 }

@@ -4,27 +4,19 @@ import io.sparkac.config.ConfigLoader;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.env.Environment;
 import io.sparkac.env.EnvironmentChecker;
-import io.sparkac.learner.RewardScaler;
-import io.sparkac.policy.ObservationNormalizer;
 import io.sparkac.learner.Learner;
-import io.sparkac.learner.LearnerStats;
-import io.sparkac.learner.SparkLearner;
-import io.sparkac.learner.StreamingLearner;
+import io.sparkac.learner.RewardScaler;
 import io.sparkac.nn.Networks;
+import io.sparkac.policy.ObservationNormalizer;
 import io.sparkac.rollout.ActorSnapshot;
 import io.sparkac.rollout.Environments;
-import io.sparkac.rollout.EvalTask;
 import io.sparkac.rollout.NonFiniteValueException;
-import io.sparkac.rollout.PolicySnapshot;
 import io.sparkac.rollout.Rollout;
 import io.sparkac.rollout.RolloutResult;
 import io.sparkac.storage.FastLocalFileSystem;
 import io.sparkac.storage.Storage;
-import io.sparkac.trajectory.RoundChunk;
-import io.sparkac.trajectory.RoundData;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Supplier;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -33,10 +25,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The training loop of synchronized parallel advantage actor-critic (A2C). {@link #run()} reads
- * top to bottom as one round: broadcast the weights, roll out on the executors (which write the
- * round's Parquet and return its rows), compute targets and advantages and fit the critic then
- * the actor, evaluate, checkpoint, commit, report. Driver only.
+ * The training loop of parallel advantage actor-critic, synchronized (A2C) or asynchronous.
+ * {@link #run()} reads top to bottom as one round: roll out on the executors with the newest
+ * weights (which write the round's Parquet and return its rows), compute targets and advantages
+ * and fit the critic then the actor, evaluate, checkpoint, commit, report. What the parallel
+ * modes do differently is which samples an update learns from, and when: the {@link Sampling}
+ * strategy. How it learns is the {@link Learning} strategy. Driver only.
  */
 public final class Trainer {
   private static final Logger log = LoggerFactory.getLogger(Trainer.class);
@@ -49,7 +43,7 @@ public final class Trainer {
   private final Storage storage;
   private final Checkpoints checkpoints;
   private final Manifest manifest;
-  private long maxSamplesOnDriver;
+  private Learning learning;
 
   public Trainer(SparkSession spark, TrainConfig config, StartMode mode) {
     this.spark = spark;
@@ -78,13 +72,10 @@ public final class Trainer {
    * most {@code learner.driver-max-samples}.
    */
   public long maxSamplesOnDriver() {
-    return maxSamplesOnDriver;
+    return learning == null ? 0 : learning.maxSamplesOnDriver();
   }
 
   public TrainResult run() {
-    if (config.parallel().async()) {
-      return new AsyncTrainer(spark, config, mode).run(); // parallel.mode = async: one update per group
-    }
     long wallStart = System.nanoTime();
     Environment probe = Environments.create(config.env());
     if (config.env().custom()) {
@@ -92,142 +83,142 @@ public final class Trainer {
       EnvironmentChecker.check(probe);
     }
     checkLearnerSupports(config, probe.actionSpace());
-    int obsSize = probe.observationSpace().flatSize();
-
-    // ---- start: a fresh run, or resume from the last committed round ----
-    List<RoundRecord> history = new ArrayList<>();
-    MultiLayerNetwork actorNet;
-    MultiLayerNetwork criticNet;
-    ActorSnapshot[] actors = null;
-    ObservationNormalizer normalizer = config.normalize().observations()
-        ? ObservationNormalizer.initial(obsSize, config.normalize().clip()) : null;
-    RewardScaler rewardScaler = null;
-    int firstRound = 0;
-    long envSteps = 0;
-    long episodes = 0;
-    double wallBefore = 0;
-    int committed = prepareRunFolder(storage, layout, manifest, mode);
-    if (committed >= 0) {
-      RunState state = checkpoints.readState(committed);
-      actorNet = checkpoints.readActor(committed);
-      criticNet = checkpoints.readCritic(committed);
-      actors = checkpoints.readSnapshots(committed);
-      Checkpoints.Normalization saved = checkpoints.readNormalization(committed);
-      normalizer = saved.observations();
-      rewardScaler = saved.rewards();
-      history.addAll(manifest.readAll());
-      // metrics.csv is derived from the manifest: a run killed between a commit and this
-      // rewrite left it one round short.
-      manifest.writeMetricsCsv(history);
-      firstRound = committed + 1;
-      envSteps = state.envSteps();
-      episodes = state.episodes();
-      wallBefore = state.wallSeconds();
-      log.info("resuming {} after committed round {} ({} env steps)", layout.root(), committed, envSteps);
-    } else {
-      actorNet = Networks.actor(obsSize, probe.actionSpace(), config);
-      criticNet = Networks.critic(obsSize, config);
+    Start start = Start.of(config, storage, layout, checkpoints, manifest, mode, probe);
+    Learner learner = new Learner(config, start.actor(), start.critic());
+    if (start.rewardScaler() != null) {
+      learner.setRewardScaler(start.rewardScaler());
     }
-    Learner learner = new Learner(config, actorNet, criticNet);
-    if (rewardScaler != null) {
-      learner.setRewardScaler(rewardScaler);
-    }
-    SparkLearner sparkLearner = config.learner().mode() == TrainConfig.LearnerMode.SPARK
-        ? new SparkLearner(spark, config, actorNet, criticNet) : null;
-    // learner.mode = driver: a round of at most learner.driver-max-samples comes back with the
-    // rollout job's results; a larger one is streamed, never collected.
-    StreamingLearner streaming = config.streamsRounds() ? new StreamingLearner(spark, config, learner) : null;
-    boolean collect = sparkLearner == null && streaming == null;
+    learning = Learning.of(spark, config, learner);
     Rollout rollout = new Rollout(jsc, config);
-    int rounds = config.rounds();
+    List<RoundRecord> history = new ArrayList<>(start.history());
+    ObservationNormalizer normalizer = start.normalizer();
+    long envSteps = start.envSteps();
+    long episodes = start.episodes();
+    long totalSteps = config.run().totalSteps();
+    // Evaluations every interval-rounds rounds' worth of steps (an async update is a group's worth).
+    long evalEvery = (long) config.eval().intervalRounds() * config.stepsPerRound();
     boolean solved = false;
 
-    for (int round = firstRound; round < rounds && !solved; round++) {
-      long t0 = System.nanoTime();
+    try (Sampling sampling = config.parallel().async()
+        ? new AsyncSampling(spark, config, rollout, storage, layout, checkpoints, probe, history, start.resumed())
+        : new SyncSampling(rollout, storage, layout, config.rollout().actors(), learning.collects())) {
+      ActorSnapshot[] actors = start.actors() != null ? start.actors() : sampling.initialActors();
+      try {
+        for (int u = start.firstRound(); envSteps < totalSteps && !solved; u++) {
+          PhaseClock clock = new PhaseClock();
 
-      // ---- broadcast weights and snapshots; roll out on the executors, which write Parquet ----
-      PolicySnapshot policy = new PolicySnapshot(round, round, learner.actorWeights(), learner.criticWeights(),
-          normalizer, actors);
-      String roundDir = layout.trajectoryRound(round).toString();
-      storage.delete(layout.trajectoryRound(round)); // leftovers of an uncommitted attempt
-      List<RolloutResult> parts = onExecutors(() -> rollout.run(policy, roundDir, collect));
-      long tRollout = System.nanoTime();
-      actors = collectSnapshots(parts);
-      checkpoints.writeSnapshots(round, actors);
-      long t1 = System.nanoTime();
+          // ---- roll out with the newest weights on the executors, which write the round's Parquet ----
+          Sampling.Sample sample = sampling.next(u, policy(learner, normalizer), actors);
+          long rolloutNanos = clock.lap();
+          for (RolloutResult r : sample.parts()) {
+            for (ActorSnapshot s : r.snapshots()) {
+              actors[s.actorId()] = s;
+            }
+          }
+          checkpoints.writeSnapshots(u, actors);
+          long snapshotNanos = clock.lap();
 
-      // ---- the round's rows, as the rollout tasks returned them; compute targets and advantages,
-      //      fit the critic, then the actor ----
-      // (a streamed round: targets on the executors from the round's Parquet, fits on the driver
-      // from blocks; learner.mode = spark: all of it on the executors)
-      LearnerStats stats;
-      long tRead;
-      if (collect) {
-        RoundData data = RoundChunk.merge(parts.stream().map(RolloutResult::chunk).toList());
-        tRead = System.nanoTime();
-        maxSamplesOnDriver = Math.max(maxSamplesOnDriver, data.rows());
-        stats = learner.update(data, round, normalizer);
-        if (normalizer != null) {
-          // The next round samples with statistics that include this round's observations.
-          normalizer = normalizer.update(data.obs(), data.rows());
+          // ---- targets and advantages; fit the critic, then the actor ----
+          Learning.Learned learned = learning.learn(sample, u, layout.trajectoryRound(u).toString(), normalizer);
+          normalizer = learned.normalizer();
+          envSteps += learned.stats().samples();
+          long learnNanos = clock.lap();
+          sampling.updated(u, sample, policy(learner, normalizer), actors, envSteps);
+
+          // ---- evaluate the updated policy, greedily, at the interval and at the end ----
+          RoundRecord.Eval eval = RoundRecord.Eval.NONE;
+          boolean last = envSteps >= totalSteps;
+          long before = envSteps - learned.stats().samples();
+          if (last || (evalEvery > 0 && before / evalEvery != envSteps / evalEvery)) {
+            ObservationNormalizer evalStats = normalizer;
+            String what = (sample.group() < 0 ? "round " : "update ") + u + ": evaluate";
+            eval = RoundRecord.Eval.of(onExecutors(() -> rollout.evaluate(learner.actorWeights(), evalStats,
+                config.eval().episodes(), true, what)));
+            solved = config.eval().hasTarget() && eval.evalReturnMean() >= config.eval().targetReturn();
+          }
+          long evalNanos = clock.lap();
+
+          // ---- checkpoint, then commit the round (the last write), then report ----
+          RoundRecord.Episodes ended = RoundRecord.Episodes.of(sample.parts());
+          episodes += ended.episodesInRound();
+          double wall = start.wallSeconds() + (System.nanoTime() - wallStart) / 1e9;
+          checkpoints.write(u, learner.actor(), learner.critic(),
+              new RunState(u, u + 1, envSteps, episodes, config.run().seed(), wall, ConfigLoader.render(config)),
+              new Checkpoints.Normalization(normalizer, learner.rewardScaler()));
+          long checkpointNanos = clock.lap();
+          RoundRecord record = new RoundRecord(u, u, new RoundRecord.Totals(envSteps, episodes), ended,
+              RoundRecord.Losses.of(learned.stats()), eval,
+              RoundRecord.Phases.of(rolloutNanos, sample.computeNanos(), sample.writeNanos(), learned.readNanos(),
+                  learnNanos - learned.readNanos(), evalNanos, snapshotNanos + checkpointNanos, clock.total(), wall),
+              source(sample, u, learned));
+          manifest.commit(record);
+          history.add(record);
+          manifest.writeMetricsCsv(history);
+          log.info(progressLine(record, config));
+          if (log.isDebugEnabled()) {
+            log.debug("round {} phases: {}; rollout tasks (compute+write) {}", u, record.phases(), sample.parts()
+                .stream().map(p -> String.format("%.3f+%.3f", p.computeNanos() / 1e9, p.writeNanos() / 1e9)).toList());
+          }
         }
-      } else if (streaming != null) {
-        tRead = System.nanoTime();
-        StreamingLearner.Update update = streaming.update(roundDir, round, normalizer);
-        stats = update.stats();
-        normalizer = update.normalizer(); // with this round's observations merged in, as above
-        maxSamplesOnDriver = Math.max(maxSamplesOnDriver, streaming.maxSamplesHeld());
-      } else {
-        tRead = System.nanoTime();
-        stats = sparkLearner.update(roundDir, round);
-      }
-      long t2 = System.nanoTime();
-
-      // ---- evaluate the updated policy, greedily, at the interval and at the end ----
-      boolean lastRound = round == rounds - 1;
-      int every = config.eval().intervalRounds();
-      boolean evaluate = lastRound || (every > 0 && (round + 1) % every == 0);
-      double[] eval = {Double.NaN, Double.NaN, Double.NaN};
-      if (evaluate) {
-        int r = round;
-        ObservationNormalizer evalStats = normalizer;
-        eval = summarize(onExecutors(() -> rollout.evaluate(learner.actorWeights(), evalStats,
-            config.eval().episodes(), true, "round " + r + ": evaluate")));
-        solved = config.eval().hasTarget() && eval[0] >= config.eval().targetReturn();
-      }
-
-      // ---- checkpoint, then commit the round (the last write), then report ----
-      long tEval = System.nanoTime();
-      envSteps += stats.samples();
-      Episodes ep = Episodes.of(parts);
-      episodes += ep.count();
-      double wall = wallBefore + (System.nanoTime() - wallStart) / 1e9;
-      checkpoints.write(round, learner.actor(), learner.critic(),
-          new RunState(round, round + 1, envSteps, episodes, config.run().seed(), wall, ConfigLoader.render(config)),
-          new Checkpoints.Normalization(normalizer, learner.rewardScaler()));
-      long tCheckpoint = System.nanoTime();
-      long compute = parts.stream().mapToLong(RolloutResult::computeNanos).max().orElse(0);
-      long write = parts.stream().mapToLong(RolloutResult::writeNanos).max().orElse(0);
-      long total = tCheckpoint - t0;
-      RoundRecord record = new RoundRecord(round, round, envSteps, episodes, ep.count(), ep.meanReturn(),
-          ep.minReturn(), ep.maxReturn(), ep.meanLength(), stats.valueLoss(), stats.policyLoss(), stats.entropy(),
-          stats.explainedVariance(), stats.criticGradNorm(), stats.actorGradNorm(), eval[0], eval[1], eval[2],
-          (tRollout - t0) / 1e9, compute / 1e9, write / 1e9, (tRead - t1) / 1e9, (t2 - tRead) / 1e9,
-          (tEval - t2) / 1e9, (tCheckpoint - tEval + t1 - tRollout) / 1e9,
-          (total - compute - (t2 - tRead) - (tEval - t2)) / 1e9, total / 1e9, wall);
-      manifest.commit(record);
-      history.add(record);
-      manifest.writeMetricsCsv(history);
-      log.info(progressLine(record, rounds));
-      if (log.isDebugEnabled()) {
-        log.debug(String.format("round %d phases: rollout job %.3f, snapshots %.3f, read %.3f, learn %.3f, eval %.3f, "
-            + "checkpoint %.3f, commit %.3f; rollout tasks %s", round, (tRollout - t0) / 1e9, (t1 - tRollout) / 1e9,
-            (tRead - t1) / 1e9, (t2 - tRead) / 1e9, (tEval - t2) / 1e9, (tCheckpoint - tEval) / 1e9,
-            (System.nanoTime() - tCheckpoint) / 1e9,
-            parts.stream().map(p -> String.format("%.3f+%.3f", p.computeNanos() / 1e9, p.writeNanos() / 1e9)).toList()));
+        // ---- the run is over: what is still sampling is not learned from ----
+        sampling.finish();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        sampling.abort();
+        throw new IllegalStateException("training of " + layout.root() + " was interrupted", e);
+      } catch (RuntimeException e) {
+        sampling.abort();
+        throw e;
       }
     }
     return new TrainResult(List.copyOf(history), solved);
+  }
+
+  private Sampling.Policy policy(Learner learner, ObservationNormalizer normalizer) {
+    return new Sampling.Policy(learner.actorWeights(), learner.criticWeights(), normalizer);
+  }
+
+  private static RoundRecord.Source source(Sampling.Sample sample, int u, Learning.Learned learned) {
+    if (sample.group() < 0) {
+      return RoundRecord.Source.synchronous(u);
+    }
+    return new RoundRecord.Source(sample.group(), sample.version(), u - sample.version(), learned.rho().rhoMean(),
+        learned.rho().rhoMax(), learned.rho().correctedFraction());
+  }
+
+  /**
+   * Where a run starts: a new run's networks, or the last committed round's checkpoint, snapshots,
+   * statistics, history and counters. {@code actors} is null for a new run (the sampling strategy
+   * knows how its actors start); {@code resumed} is the config the resumed run was started with.
+   */
+  record Start(int firstRound, MultiLayerNetwork actor, MultiLayerNetwork critic, ActorSnapshot[] actors,
+      ObservationNormalizer normalizer, RewardScaler rewardScaler, List<RoundRecord> history, long envSteps,
+      long episodes, double wallSeconds, TrainConfig resumed) {
+
+    static Start of(TrainConfig config, Storage storage, RunLayout layout, Checkpoints checkpoints,
+        Manifest manifest, StartMode mode, Environment probe) {
+      int obsSize = probe.observationSpace().flatSize();
+      int committed = prepareRunFolder(storage, layout, manifest, mode);
+      if (committed < 0) {
+        return new Start(0, Networks.actor(obsSize, probe.actionSpace(), config), Networks.critic(obsSize, config),
+            null, initialNormalizer(config, obsSize), null, List.of(), 0, 0, 0, null);
+      }
+      RunState state = checkpoints.readState(committed);
+      Checkpoints.Normalization saved = checkpoints.readNormalization(committed);
+      List<RoundRecord> history = manifest.readAll();
+      // metrics.csv is derived from the manifest: a run killed between a commit and its rewrite
+      // left it one round short.
+      manifest.writeMetricsCsv(history);
+      log.info("resuming {} after committed round {} ({} env steps)", layout.root(), committed, state.envSteps());
+      return new Start(committed + 1, checkpoints.readActor(committed), checkpoints.readCritic(committed),
+          checkpoints.readSnapshots(committed), saved.observations(), saved.rewards(), history, state.envSteps(),
+          state.episodes(), state.wallSeconds(), ConfigLoader.parse(state.config(), List.of()));
+    }
+  }
+
+  static ObservationNormalizer initialNormalizer(TrainConfig config, int obsSize) {
+    return config.normalize().observations() ? ObservationNormalizer.initial(obsSize, config.normalize().clip())
+        : null;
   }
 
   /**
@@ -307,15 +298,23 @@ public final class Trainer {
     }
   }
 
+  /** Spark work that may throw what Scala does not declare. */
+  @FunctionalInterface
+  interface SparkWork<T> {
+    T get() throws Exception;
+  }
+
   /**
    * Runs a Spark job. A non-finite value found in a task (an observation or a reward) reaches the
    * caller as a {@link NonFiniteValueException} with the task's message ("round 3: reward of
    * actor 5 is NaN"), not inside Spark's "Job aborted due to stage failure" text; Spark's
    * exception is its cause.
    */
-  private static <T> T onExecutors(Supplier<T> job) {
+  static <T> T onExecutors(SparkWork<T> job) throws InterruptedException {
     try {
       return job.get();
+    } catch (InterruptedException e) {
+      throw e;
     } catch (Exception e) { // SparkException is checked in Java but not declared by Scala's collect()
       for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
         if (c instanceof NonFiniteValueException nf) {
@@ -326,63 +325,40 @@ public final class Trainer {
     }
   }
 
-  private ActorSnapshot[] collectSnapshots(List<RolloutResult> parts) {
-    ActorSnapshot[] all = new ActorSnapshot[config.rollout().actors()];
-    for (RolloutResult r : parts) {
-      for (ActorSnapshot s : r.snapshots()) {
-        all[s.actorId()] = s;
-      }
-    }
-    return all;
-  }
-
-  /** {mean return, std of the return, mean length} of evaluation episodes. */
-  static double[] summarize(List<EvalTask.Episode> episodes) {
-    double mean = episodes.stream().mapToDouble(EvalTask.Episode::episodeReturn).average().orElse(Double.NaN);
-    double var = episodes.stream().mapToDouble(e -> (e.episodeReturn() - mean) * (e.episodeReturn() - mean))
-        .average().orElse(Double.NaN);
-    double len = episodes.stream().mapToInt(EvalTask.Episode::length).average().orElse(Double.NaN);
-    return new double[] {mean, Math.sqrt(var), len};
-  }
-
-  static String progressLine(RoundRecord r, int rounds) {
+  /**
+   * The round's progress line: {@code round N (of at most M)} in synchronized mode (a run with a
+   * target return may stop before its step budget), {@code update N | group ...} in async mode.
+   */
+  static String progressLine(RoundRecord r, TrainConfig config) {
+    RoundRecord.Source s = r.source();
     StringBuilder sb = new StringBuilder();
-    sb.append(String.format("round %d/%d | steps %,d | return %s (%d ep) | len %s | v_loss %.3g | entropy %.3f | ev %.2f",
-        r.round(), rounds, r.envSteps(), fmt(r.episodeReturnMean()), r.episodesInRound(), fmt(r.episodeLengthMean()),
-        r.valueLoss(), r.entropy(), r.explainedVariance()));
-    if (r.evaluated()) {
-      sb.append(String.format(" | eval %.1f +- %.1f", r.evalReturnMean(), r.evalReturnStd()));
+    if (s.group() < 0) {
+      sb.append(String.format("round %d (of at most %d) | steps %,d", r.round(), config.rounds(),
+          r.totals().envSteps()));
+    } else {
+      sb.append(String.format("update %d | group %d, version %d (stale %d) | steps %,d/%,d", r.round(), s.group(),
+          s.sampleVersion(), s.staleness(), r.totals().envSteps(), config.run().totalSteps()));
     }
-    sb.append(String.format(" | %.2fs (rollout %.2f, learn %.2f, overhead %.2f) | wall %.1fs", r.roundSeconds(),
-        r.rolloutSeconds(), r.learnSeconds(), r.overheadSeconds(), r.wallSeconds()));
+    RoundRecord.Episodes e = r.episodes();
+    RoundRecord.Losses l = r.losses();
+    sb.append(String.format(" | return %s (%d ep) | len %s | v_loss %.3g | entropy %.3f | ev %.2f",
+        fmt(e.episodeReturnMean()), e.episodesInRound(), fmt(e.episodeLengthMean()), l.valueLoss(), l.entropy(),
+        l.explainedVariance()));
+    if (s.group() >= 0) {
+      sb.append(String.format(" | rho %.3f (max %.2f, %.0f%% corrected)", s.rhoMean(), s.rhoMax(),
+          100 * s.correctedFraction()));
+    }
+    if (r.evaluated()) {
+      sb.append(String.format(" | eval %.1f +- %.1f", r.eval().evalReturnMean(), r.eval().evalReturnStd()));
+    }
+    RoundRecord.Phases p = r.phases();
+    sb.append(String.format(" | %.2fs (rollout %.2f, learn %.2f, overhead %.2f) | wall %.1fs", p.roundSeconds(),
+        p.rolloutSeconds(), p.learnSeconds(), p.overheadSeconds(), p.wallSeconds()));
     return sb.toString();
   }
 
   /** A mean for the progress line: one decimal, "-" when there was nothing to average. */
   static String fmt(double v) {
     return Double.isNaN(v) ? "-" : String.format("%.1f", v);
-  }
-
-  /** Training episodes that ended in a round. */
-  record Episodes(int count, double meanReturn, double minReturn, double maxReturn, double meanLength) {
-    static Episodes of(List<RolloutResult> parts) {
-      int n = 0;
-      double sum = 0;
-      double min = Double.POSITIVE_INFINITY;
-      double max = Double.NEGATIVE_INFINITY;
-      double len = 0;
-      for (RolloutResult p : parts) {
-        for (int i = 0; i < p.episodeReturns().length; i++) {
-          double r = p.episodeReturns()[i];
-          n++;
-          sum += r;
-          min = Math.min(min, r);
-          max = Math.max(max, r);
-          len += p.episodeLengths()[i];
-        }
-      }
-      return n == 0 ? new Episodes(0, Double.NaN, Double.NaN, Double.NaN, Double.NaN)
-          : new Episodes(n, sum / n, min, max, len / n);
-    }
   }
 }

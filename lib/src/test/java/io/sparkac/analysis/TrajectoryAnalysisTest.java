@@ -77,20 +77,20 @@ class TrajectoryAnalysisTest {
       Row s = summaries.get(i);
       RoundRecord r = result.rounds().get(i);
       assertThat(s.<Integer>getAs("round")).isEqualTo(r.round());
-      assertThat(s.<Long>getAs("env_steps")).isEqualTo(r.envSteps());
-      assertThat(s.<Integer>getAs("episodes")).as("round %d episodes", i).isEqualTo(r.episodesInRound());
-      total += r.episodesInRound();
-      if (r.episodesInRound() > 0) {
+      assertThat(s.<Long>getAs("env_steps")).isEqualTo(r.totals().envSteps());
+      assertThat(s.<Integer>getAs("episodes")).as("round %d episodes", i).isEqualTo(r.episodes().episodesInRound());
+      total += r.episodes().episodesInRound();
+      if (r.episodes().episodesInRound() > 0) {
         // CartPole's rewards are all 1, so the sums are exact whatever order Spark adds them in.
-        assertThat(s.<Double>getAs("return_mean")).isEqualTo(r.episodeReturnMean());
-        assertThat(s.<Double>getAs("return_min")).isEqualTo(r.episodeReturnMin());
-        assertThat(s.<Double>getAs("return_max")).isEqualTo(r.episodeReturnMax());
-        assertThat(s.<Double>getAs("length_mean")).isEqualTo(r.episodeLengthMean());
+        assertThat(s.<Double>getAs("return_mean")).isEqualTo(r.episodes().episodeReturnMean());
+        assertThat(s.<Double>getAs("return_min")).isEqualTo(r.episodes().episodeReturnMin());
+        assertThat(s.<Double>getAs("return_max")).isEqualTo(r.episodes().episodeReturnMax());
+        assertThat(s.<Double>getAs("length_mean")).isEqualTo(r.episodes().episodeLengthMean());
       } else {
         assertThat(s.isNullAt(s.fieldIndex("return_mean"))).isTrue();
       }
-      assertThat(s.<Double>getAs("value_loss")).isEqualTo(r.valueLoss());
-      assertThat(s.<Double>getAs("explained_variance")).isEqualTo(r.explainedVariance());
+      assertThat(s.<Double>getAs("value_loss")).isEqualTo(r.losses().valueLoss());
+      assertThat(s.<Double>getAs("explained_variance")).isEqualTo(r.losses().explainedVariance());
     }
     assertThat(total).as("random CartPole episodes end within 384 steps").isPositive();
     List<Row> episodes = analysis.episodes().collectAsList();
@@ -110,8 +110,8 @@ class TrajectoryAnalysisTest {
     List<Row> m = analysis.metrics().orderBy("round").collectAsList();
     assertThat(m).hasSize(3);
     assertThat(m.get(0).isNullAt(m.get(0).fieldIndex("eval_return_mean"))).isTrue();
-    assertThat(m.get(1).<Double>getAs("eval_return_mean")).isEqualTo(result.rounds().get(1).evalReturnMean());
-    assertThat(m.get(2).<Double>getAs("eval_return_mean")).isEqualTo(result.rounds().get(2).evalReturnMean());
+    assertThat(m.get(1).<Double>getAs("eval_return_mean")).isEqualTo(result.rounds().get(1).eval().evalReturnMean());
+    assertThat(m.get(2).<Double>getAs("eval_return_mean")).isEqualTo(result.rounds().get(2).eval().evalReturnMean());
     assertThat(m.get(2).<Long>getAs("env_steps")).isEqualTo(384);
   }
 

@@ -78,7 +78,7 @@ class SparkLearnerTest {
         "eval.interval-rounds=5", "eval.episodes=20", "eval.target-return=475"));
     TrainResult result = new Trainer(SparkTestSession.get(), config, StartMode.FRESH).run();
     double best = result.rounds().stream().filter(RoundRecord::evaluated)
-        .mapToDouble(RoundRecord::evalReturnMean).max().orElse(0);
+        .mapToDouble(r -> r.eval().evalReturnMean()).max().orElse(0);
     assertThat(best).as("best greedy eval mean within 40k steps, learner.mode=spark").isGreaterThanOrEqualTo(150);
   }
 }

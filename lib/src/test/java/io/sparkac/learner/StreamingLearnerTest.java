@@ -61,8 +61,8 @@ class StreamingLearnerTest {
     Path run = Path.of(config.run().dir());
     Checkpoints c = checkpoints(run);
     int last = result.last().round();
-    List<List<Double>> stats = result.rounds().stream().map(r -> List.of(r.valueLoss(), r.policyLoss(), r.entropy(),
-        r.explainedVariance(), r.criticGradNorm(), r.actorGradNorm(), (double) r.envSteps())).toList();
+    List<List<Double>> stats = result.rounds().stream().map(r -> List.of(r.losses().valueLoss(), r.losses().policyLoss(), r.losses().entropy(),
+        r.losses().explainedVariance(), r.losses().criticGradNorm(), r.losses().actorGradNorm(), (double) r.totals().envSteps())).toList();
     MultiLayerNetwork actor = c.readActor(last);
     return new Outcome(params(actor), params(c.readCritic(last)),
         actor.getUpdater().getStateViewArray().dup().data().asFloat(),

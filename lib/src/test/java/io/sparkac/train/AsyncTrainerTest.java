@@ -36,7 +36,7 @@ class AsyncTrainerTest {
   }
 
   static List<Integer> groups(TrainResult r) {
-    return r.rounds().stream().map(RoundRecord::group).toList();
+    return r.rounds().stream().map(x -> x.source().group()).toList();
   }
 
   static List<List<Object>> rows(Path run) {
@@ -51,25 +51,25 @@ class AsyncTrainerTest {
     SparkSession spark = SparkTestSession.get();
 
     assertThat(result.rounds()).extracting(RoundRecord::round).containsExactly(0, 1, 2, 3, 4, 5, 6, 7);
-    assertThat(result.rounds()).extracting(RoundRecord::envSteps)
+    assertThat(result.rounds()).extracting(r -> r.totals().envSteps())
         .containsExactly(64L, 128L, 192L, 256L, 320L, 384L, 448L, 512L);
     assertThat(groups(result)).containsOnly(0, 1).contains(0, 1);
     for (RoundRecord r : result.rounds()) {
       assertThat(r.policyVersion()).isEqualTo(r.round());
-      assertThat(r.sampleVersion()).isBetween(0, r.round());
-      assertThat(r.staleness()).isEqualTo(r.round() - r.sampleVersion());
-      if (r.staleness() == 0) {
+      assertThat(r.source().sampleVersion()).isBetween(0, r.round());
+      assertThat(r.source().staleness()).isEqualTo(r.round() - r.source().sampleVersion());
+      if (r.source().staleness() == 0) {
         // the sampling policy is the one being updated: rho = 1 exactly, nothing to correct
-        assertThat(r.rhoMean()).isEqualTo(1.0);
-        assertThat(r.correctedFraction()).isZero();
+        assertThat(r.source().rhoMean()).isEqualTo(1.0);
+        assertThat(r.source().correctedFraction()).isZero();
       }
     }
     // Both groups start with version 0, so the first update of the second group to finish learns
     // from samples of a policy one or more updates old.
-    List<RoundRecord> stale = result.rounds().stream().filter(r -> r.staleness() > 0).toList();
+    List<RoundRecord> stale = result.rounds().stream().filter(r -> r.source().staleness() > 0).toList();
     assertThat(stale).isNotEmpty();
-    assertThat(stale).allSatisfy(r -> assertThat(r.rhoMean()).isNotEqualTo(1.0));
-    assertThat(stale).anySatisfy(r -> assertThat(r.correctedFraction()).isPositive());
+    assertThat(stale).allSatisfy(r -> assertThat(r.source().rhoMean()).isNotEqualTo(1.0));
+    assertThat(stale).anySatisfy(r -> assertThat(r.source().correctedFraction()).isPositive());
 
     // Each update's folder holds one group's rows, all drawn with the recorded policy version.
     Dataset<Row> df = spark.read().parquet(run.resolve("trajectories").toString());
@@ -78,16 +78,16 @@ class AsyncTrainerTest {
       Dataset<Row> update = df.filter("round = " + r.round());
       assertThat(update.count()).isEqualTo(64);
       assertThat(update.select("policy_version").distinct().collectAsList()).extracting(x -> x.getInt(0))
-          .containsExactly(r.sampleVersion());
+          .containsExactly(r.source().sampleVersion());
       List<Integer> actors = update.select("actor_id").distinct().collectAsList().stream().map(x -> x.getInt(0))
           .toList();
-      assertThat(actors).containsExactlyInAnyOrderElementsOf(r.group() == 0 ? List.of(0, 1) : List.of(2, 3));
+      assertThat(actors).containsExactlyInAnyOrderElementsOf(r.source().group() == 0 ? List.of(0, 1) : List.of(2, 3));
     }
     // A group's successive jobs sample with increasing versions (so no actor reuses a random stream).
     for (int g = 0; g < 2; g++) {
       int group = g;
-      List<Integer> versions = result.rounds().stream().filter(r -> r.group() == group)
-          .map(RoundRecord::sampleVersion).toList();
+      List<Integer> versions = result.rounds().stream().filter(r -> r.source().group() == group)
+          .map(r -> r.source().sampleVersion()).toList();
       assertThat(versions).isSorted().doesNotHaveDuplicates();
     }
 
@@ -111,7 +111,7 @@ class AsyncTrainerTest {
     Path async = tmp.resolve("async1");
     TrainResult result = train(config(async, "parallel.groups=1"), StartMode.FRESH);
 
-    assertThat(result.rounds()).extracting(RoundRecord::staleness).containsOnly(0);
+    assertThat(result.rounds()).extracting(r -> r.source().staleness()).containsOnly(0);
     assertThat(rows(async)).hasSize(384).isEqualTo(rows(sync));
     assertThat(weights(async, 2, "actor")).isEqualTo(weights(sync, 2, "actor"));
     assertThat(weights(async, 2, "critic")).isEqualTo(weights(sync, 2, "critic"));
@@ -131,7 +131,7 @@ class AsyncTrainerTest {
     TrainResult first = train(config(recorded, "run.total-steps=640", "parallel.correction=clipped",
         "parallel.replay-order=\"" + crafted + "\""), StartMode.FRESH);
     assertThat(groups(first)).isEqualTo(order);
-    assertThat(first.rounds()).extracting(RoundRecord::staleness).containsExactly(0, 0, 0, 3, 0, 2, 0, 0, 0, 4);
+    assertThat(first.rounds()).extracting(r -> r.source().staleness()).containsExactly(0, 0, 0, 3, 0, 2, 0, 0, 0, 4);
 
     Path replayed = tmp.resolve("replayed");
     TrainResult second = train(config(replayed, "run.total-steps=640", "parallel.correction=clipped",
@@ -147,8 +147,10 @@ class AsyncTrainerTest {
     Manifest m = new Manifest(TrainerTest.storage(), RunLayout.of(run.toString()));
     double nan = Double.NaN;
     for (int u = 0; u < groups.size(); u++) {
-      m.commit(new RoundRecord(u, u, 0, 0, 0, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan, nan,
-          nan, nan, nan, nan, nan, nan, nan, nan, nan, groups.get(u), 0, 0, nan, nan, nan));
+      m.commit(new RoundRecord(u, u, new RoundRecord.Totals(0, 0), new RoundRecord.Episodes(0, nan, nan, nan, nan),
+          new RoundRecord.Losses(nan, nan, nan, nan, nan, nan), RoundRecord.Eval.NONE,
+          new RoundRecord.Phases(nan, nan, nan, nan, nan, nan, nan, nan, nan, nan),
+          new RoundRecord.Source(groups.get(u), 0, 0, nan, nan, nan)));
     }
   }
 
@@ -204,11 +206,11 @@ class AsyncTrainerTest {
         "parallel.correction=vtrace"));
     TrainResult result = train(config, StartMode.FRESH);
     double best = result.rounds().stream().filter(RoundRecord::evaluated)
-        .mapToDouble(RoundRecord::evalReturnMean).max().orElse(0);
+        .mapToDouble(r -> r.eval().evalReturnMean()).max().orElse(0);
     assertThat(best).as("best greedy eval mean within 40k steps").isGreaterThanOrEqualTo(200);
-    double bestEv = result.rounds().stream().mapToDouble(RoundRecord::explainedVariance).max().orElse(0);
+    double bestEv = result.rounds().stream().mapToDouble(r -> r.losses().explainedVariance()).max().orElse(0);
     assertThat(bestEv).as("the critic explains the targets in some update").isGreaterThan(0.5);
-    assertThat(result.rounds()).anySatisfy(r -> assertThat(r.staleness()).isPositive());
+    assertThat(result.rounds()).anySatisfy(r -> assertThat(r.source().staleness()).isPositive());
   }
 
   private static String[] cat(String[] a, String... b) {

@@ -184,14 +184,14 @@ class ContinuousTrainingTest {
     ReachTarget probe = new ReachTarget();
     MultiLayerNetwork initial = Networks.actor(2, probe.actionSpace(), config);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(SparkTestSession.get().sparkContext());
-    double before = Trainer.summarize(new Rollout(jsc, config).evaluate(
+    double before = RoundRecord.Eval.of(new Rollout(jsc, config).evaluate(
         MlpWeights.of(initial, config.network().activation()), ObservationNormalizer.initial(2, config.normalize().clip()),
-        config.eval().episodes(), true, "initial policy: evaluate"))[0];
+        config.eval().episodes(), true, "initial policy: evaluate")).evalReturnMean();
 
     TrainResult result = TrainerTest.train(config, StartMode.FRESH);
 
     double best = result.rounds().stream().filter(RoundRecord::evaluated)
-        .mapToDouble(RoundRecord::evalReturnMean).max().orElseThrow();
+        .mapToDouble(r -> r.eval().evalReturnMean()).max().orElseThrow();
     assertThat(before).as("initial greedy eval mean").isLessThan(-1.0);
     assertThat(best).as("best greedy eval mean, from %.3f at the start", before)
         .isGreaterThan(before + 1.0)

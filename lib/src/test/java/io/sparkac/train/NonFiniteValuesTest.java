@@ -114,6 +114,17 @@ class NonFiniteValuesTest {
   }
 
   @Test
+  void aNanObservationInAsyncModeReachesTheUserAsTheSameError() {
+    Path run = tmp.resolve("nan-obs-async");
+    Throwable t = trainExpectingFailure(config(run, EndlessWalk.NanObservation.class, "parallel.mode=async",
+        "parallel.groups=2"), StartMode.FRESH);
+
+    // Not Spark's "Job aborted due to stage failure" text inside a "rollout job failed": the task's message.
+    assertThat(t).hasMessageMatching("round \\d+: observation of actor [0-3] is NaN at obs\\[0\\]");
+    assertThat(t.getCause()).as("the failed Spark job").isNotNull();
+  }
+
+  @Test
   void anInfiniteRewardStopsTheRunAtTheSameRoundOnEveryResume() throws IOException {
     Path run = tmp.resolve("inf-reward");
     Throwable first = trainExpectingFailure(config(run, EndlessWalk.InfiniteReward.class), StartMode.FRESH);
@@ -178,6 +189,6 @@ class NonFiniteValuesTest {
         "run.total-steps=" + ROWS_PER_ROUND), StartMode.RESUME);
 
     assertThat(resumed.rounds()).extracting(RoundRecord::round).containsExactly(0);
-    assertThat(resumed.last().envSteps()).isEqualTo(ROWS_PER_ROUND);
+    assertThat(resumed.last().totals().envSteps()).isEqualTo(ROWS_PER_ROUND);
   }
 }

@@ -58,7 +58,7 @@ class TrainerTest {
     SparkSession spark = SparkTestSession.get();
 
     assertThat(result.rounds()).extracting(RoundRecord::round).containsExactly(0, 1, 2);
-    assertThat(result.last().envSteps()).isEqualTo(384);
+    assertThat(result.last().totals().envSteps()).isEqualTo(384);
     assertThat(result.rounds().get(1).evaluated()).isTrue();
     assertThat(result.rounds().get(0).evaluated()).isFalse();
 
@@ -190,9 +190,9 @@ class TrainerTest {
         "eval.episodes=20", "eval.target-return=475"));
     TrainResult result = train(config, StartMode.FRESH);
     double best = result.rounds().stream().filter(RoundRecord::evaluated)
-        .mapToDouble(RoundRecord::evalReturnMean).max().orElse(0);
+        .mapToDouble(r -> r.eval().evalReturnMean()).max().orElse(0);
     assertThat(best).as("best greedy eval mean within 40k steps").isGreaterThanOrEqualTo(200);
-    double bestEv = result.rounds().stream().mapToDouble(RoundRecord::explainedVariance).max().orElse(0);
+    double bestEv = result.rounds().stream().mapToDouble(r -> r.losses().explainedVariance()).max().orElse(0);
     assertThat(bestEv).as("the critic explains the targets in some round").isGreaterThan(0.5);
   }
 }
