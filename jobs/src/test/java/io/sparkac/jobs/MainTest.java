@@ -155,4 +155,17 @@ class MainTest {
         + " to start it again\n");
     assertThat(noSparkContext()).isTrue();
   }
+
+  @Test
+  void aFailureNamesTheRoundThatFailedTheLastCommittedOneAndTheRootCause() {
+    assertThat(TrainJob.failureMessage(11, "No space left on device"))
+        .isEqualTo("train failed at round 12 (last committed round 11): No space left on device");
+    assertThat(TrainJob.failureMessage(-1, "boom")).isEqualTo("train failed at round 0 (no round committed): boom");
+    assertThat(TrainJob.failureMessage(null, "boom"))
+        .isEqualTo("train failed (last committed round unknown: the manifest could not be read): boom");
+    Error fsError = new Error(new java.io.IOException("No space left on device").toString(),
+        new java.io.IOException("No space left on device"));
+    assertThat(Main.rootMessage(new IllegalStateException("Job aborted", fsError))).isEqualTo("No space left on device");
+    assertThat(Main.rootMessage(new NullPointerException())).isEqualTo("java.lang.NullPointerException");
+  }
 }
