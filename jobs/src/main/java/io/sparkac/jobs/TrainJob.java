@@ -3,6 +3,7 @@ package io.sparkac.jobs;
 import io.sparkac.config.ConfigException;
 import io.sparkac.analysis.Charts;
 import io.sparkac.config.ConfigLoader;
+import io.sparkac.config.MemoryCheck;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.nn.Networks;
 import io.sparkac.env.EnvFactory;
@@ -69,8 +70,10 @@ final class TrainJob {
       }
       config = ConfigLoader.load(Path.of(configFile), overrides);
     }
-    // ---- bad input fails here, before any Spark work, with exit status 2 ----
-    checkEnvironment(config);
+    // ---- bad input fails here, before any Spark work and before anything is written, with exit status 2 ----
+    io.sparkac.env.Environment probe = checkEnvironment(config);
+    // a round, an evaluation or networks that cannot fit a heap (or a Java array)
+    MemoryCheck.check(config, MemoryCheck.Shapes.of(probe), Sessions.memoryLimits(), false);
     Trainer.checkRunFolder(new Storage(new Configuration()), RunLayout.of(config.run().dir()), mode);
     // Loading ND4J's native libraries and DL4J's classes takes 1-2 s: do it while Spark starts.
     Thread warmUp = new Thread(() -> Networks.critic(4, config), "sparkac-nd4j-warm-up");
@@ -107,8 +110,9 @@ final class TrainJob {
   /**
    * Creates the configured environment once on the driver: an unknown {@code env.id} (the error
    * lists the known ids) or an {@code env.class} that cannot be created is a configuration error.
+   * Returns it, for its shapes.
    */
-  static void checkEnvironment(TrainConfig config) {
+  static io.sparkac.env.Environment checkEnvironment(TrainConfig config) {
     io.sparkac.env.Environment probe;
     try {
       probe = Environments.create(config.env());
@@ -120,6 +124,7 @@ final class TrainJob {
       throw new ConfigException(key, value, reason, e);
     }
     Trainer.checkLearnerSupports(config, probe.actionSpace());
+    return probe;
   }
 
   /**
