@@ -178,19 +178,67 @@ public final class MemoryCheck {
 
   /**
    * Throws a {@link ConfigException} naming the keys, the estimate and the limit when a count is
-   * beyond a Java array or a phase cannot fit its heap.
+   * beyond a Java array or a phase of training (a round, the actors' snapshots, an evaluation, the
+   * networks) cannot fit its heap.
    */
   public static void check(TrainConfig c, Shapes s, Limits limits, boolean evalRows) {
-    checkArrays(c, s, evalRows);
+    checkArrays(c, s, evalRows, true);
     Estimate e = estimate(c, s, evalRows);
+    // the driver's phases first, then what every executor and each task holds
+    checkNetworks(c, e, limits);
+    checkRound(c, e, limits, false);
+    checkEvaluation(c, e, limits, false);
+    checkBroadcast(c, e, limits);
+    checkRound(c, e, limits, true);
+    checkEvaluation(c, e, limits, true);
+  }
+
+  /**
+   * The same for an evaluation alone (the evaluate job, {@code evalRows}: it records the steps):
+   * its episodes and the networks, not a round.
+   */
+  public static void checkEvaluation(TrainConfig c, Shapes s, Limits limits, boolean evalRows) {
+    checkArrays(c, s, evalRows, false);
+    Estimate e = estimate(c, s, evalRows);
+    checkNetworks(c, e, limits);
+    checkEvaluation(c, e, limits, false);
+    checkEvaluation(c, e, limits, true);
+  }
+
+  private static String driverMemory() {
+    return "set SPARKAC_DRIVER_MEMORY / spark.driver.memory";
+  }
+
+  private static String executorMemory(Limits limits, boolean perTask) {
+    String share = !perTask || limits.tasksPerExecutor() == 1 ? ""
+        : " (1/" + limits.tasksPerExecutor() + " of it per task)";
+    return (limits.local() ? driverMemory() + " (local mode: the tasks run in the driver)"
+        : "set spark.executor.memory") + share;
+  }
+
+  /** What a task may use: its share of the executor's usable heap after the broadcast. */
+  private static long taskLimit(Estimate e, Limits limits) {
+    long perExecutor = Limits.usable(limits.executorHeap()) - e.broadcastOnExecutor();
+    return Math.max(0, perExecutor) / limits.tasksPerExecutor();
+  }
+
+  /** Every executor holds the round's broadcast: the actors' snapshots and both networks' weights. */
+  private static void checkBroadcast(TrainConfig c, Estimate e, Limits limits) {
+    long executor = Limits.usable(limits.executorHeap());
+    if (e.broadcastOnExecutor() > executor) {
+      Map<String, Object> keys = new LinkedHashMap<>();
+      keys.put("rollout.actors", c.rollout().actors());
+      keys.put("network.hidden", c.network().hidden());
+      throw tooLarge(keys, "a round's broadcast (the actors' snapshots and the networks' weights) needs",
+          e.broadcastOnExecutor(), "on every executor", limits.executorHeap(), executor,
+          executorMemory(limits, false) + ", or lower rollout.actors, or use smaller layers");
+    }
+  }
+
+  private static void checkRound(TrainConfig c, Estimate e, Limits limits, boolean tasks) {
     TrainConfig.Rollout r = c.rollout();
     long driver = Limits.usable(limits.driverHeap());
-    long executorHeap = limits.executorHeap();
-    String driverMemory = "set SPARKAC_DRIVER_MEMORY / spark.driver.memory";
-    String executorMemory = limits.local() ? driverMemory + " (local mode: the tasks run in the driver)"
-        : "set spark.executor.memory";
-
-    if (e.roundOnDriver() > driver) {
+    if (!tasks && e.roundOnDriver() > driver) {
       Map<String, Object> keys = new LinkedHashMap<>();
       String lower;
       if (c.streamsRounds()) {
@@ -207,51 +255,57 @@ public final class MemoryCheck {
         }
       }
       throw tooLarge(keys, (c.parallel().async() ? "an update" : "a round") + " needs", e.roundOnDriver(),
-          "on the driver", limits.driverHeap(), driver, driverMemory + ", " + lower);
+          "on the driver", limits.driverHeap(), driver, driverMemory() + ", " + lower);
     }
-    if (e.snapshotsOnDriver() > driver) {
+    if (!tasks && e.snapshotsOnDriver() > driver) {
       throw tooLarge(Map.of("rollout.actors", r.actors()), "the actors' snapshots need", e.snapshotsOnDriver(),
-          "on the driver", limits.driverHeap(), driver, driverMemory + ", or lower rollout.actors");
+          "on the driver", limits.driverHeap(), driver, driverMemory() + ", or lower rollout.actors");
     }
-    if (e.evalOnDriver() > driver) {
-      throw tooLarge(Map.of("eval.episodes", c.eval().episodes()), "an evaluation needs", e.evalOnDriver(),
-          "on the driver", limits.driverHeap(), driver, driverMemory + ", or lower eval.episodes");
-    }
-    if (e.networksOnDriver() > driver) {
-      throw tooLarge(Map.of("network.hidden", c.network().hidden()), "the actor and the critic need",
-          e.networksOnDriver(), "on the driver (weights, gradients and " + optimizerState(c) + ", copies, and "
-              + "the activations of a minibatch of " + c.learner().minibatchSize() + ")", limits.driverHeap(), driver,
-          driverMemory + ", or use smaller layers");
-    }
-    // an executor: its share of the broadcast, then its concurrent tasks
-    long perTask = Limits.usable(executorHeap) - e.broadcastOnExecutor();
-    String share = limits.tasksPerExecutor() == 1 ? "" : " (1/" + limits.tasksPerExecutor() + " of it per task)";
-    long taskLimit = Math.max(0, perTask) / limits.tasksPerExecutor();
-    if (e.rolloutTask() > taskLimit) {
+    long taskLimit = taskLimit(e, limits);
+    if (tasks && e.rolloutTask() > taskLimit) {
       Map<String, Object> keys = new LinkedHashMap<>();
       keys.put("rollout.actors", r.actors());
       keys.put("rollout.partitions", r.partitions());
       keys.put("rollout.steps-per-actor", r.stepsPerActor());
-      throw tooLarge(keys, "a rollout task needs", e.rolloutTask(), "on an executor", executorHeap, taskLimit,
-          executorMemory + share + ", or raise rollout.partitions, or lower rollout.actors or "
+      throw tooLarge(keys, "a rollout task needs", e.rolloutTask(), "on an executor", limits.executorHeap(),
+          taskLimit, executorMemory(limits, true) + ", or raise rollout.partitions, or lower rollout.actors or "
               + "rollout.steps-per-actor");
     }
-    if (e.evalTask() > taskLimit) {
+  }
+
+  private static void checkEvaluation(TrainConfig c, Estimate e, Limits limits, boolean tasks) {
+    long driver = Limits.usable(limits.driverHeap());
+    if (!tasks && e.evalOnDriver() > driver) {
+      throw tooLarge(Map.of("eval.episodes", c.eval().episodes()), "an evaluation needs", e.evalOnDriver(),
+          "on the driver", limits.driverHeap(), driver, driverMemory() + ", or lower eval.episodes");
+    }
+    long taskLimit = taskLimit(e, limits);
+    if (tasks && e.evalTask() > taskLimit) {
       Map<String, Object> keys = new LinkedHashMap<>();
       keys.put("eval.episodes", c.eval().episodes());
-      keys.put("rollout.partitions", r.partitions());
-      throw tooLarge(keys, "an evaluation task needs", e.evalTask(), "on an executor", executorHeap, taskLimit,
-          executorMemory + share + ", or lower eval.episodes, or raise rollout.partitions");
+      keys.put("rollout.partitions", c.rollout().partitions());
+      throw tooLarge(keys, "an evaluation task needs", e.evalTask(), "on an executor", limits.executorHeap(),
+          taskLimit, executorMemory(limits, true) + ", or lower eval.episodes, or raise rollout.partitions");
+    }
+  }
+
+  private static void checkNetworks(TrainConfig c, Estimate e, Limits limits) {
+    long driver = Limits.usable(limits.driverHeap());
+    if (e.networksOnDriver() > driver) {
+      throw tooLarge(Map.of("network.hidden", c.network().hidden()), "the actor and the critic need",
+          e.networksOnDriver(), "on the driver (weights, gradients and " + optimizerState(c) + ", copies, and "
+              + "the activations of a minibatch of " + c.learner().minibatchSize() + ")", limits.driverHeap(), driver,
+          driverMemory() + ", or use smaller layers");
     }
   }
 
   /** Counts that no Java array can hold, whatever the heap. */
-  static void checkArrays(TrainConfig c, Shapes s, boolean evalRows) {
+  static void checkArrays(TrainConfig c, Shapes s, boolean evalRows, boolean rounds) {
     TrainConfig.Rollout r = c.rollout();
     long actorsPerTask = ceilDiv(r.actors(), r.partitions());
     long rowsPerTask = mul(actorsPerTask, r.stepsPerActor());
     long widestRow = Math.max(1, Math.max(s.obsSize(), Math.max(s.actionSize(), s.actorOutputs())));
-    if (mul(rowsPerTask, widestRow) > MAX_ARRAY) {
+    if (rounds && mul(rowsPerTask, widestRow) > MAX_ARRAY) {
       Map<String, Object> keys = new LinkedHashMap<>();
       keys.put("rollout.actors", r.actors());
       keys.put("rollout.partitions", r.partitions());
@@ -259,7 +313,7 @@ public final class MemoryCheck {
       throw arrays(keys, "a rollout task's " + count(rowsPerTask) + " rows", rowsPerTask, widestRow,
           "raise rollout.partitions, or lower rollout.actors or rollout.steps-per-actor");
     }
-    if (c.learner().mode() == TrainConfig.LearnerMode.DRIVER) {
+    if (rounds && c.learner().mode() == TrainConfig.LearnerMode.DRIVER) {
       long held = c.parallel().async() ? TrainConfig.samplesPerUpdate(r, c.parallel())
           : Math.min(mul(r.actors(), r.stepsPerActor()), c.learner().driverMaxSamples());
       long widest = Math.max(1, Math.max(s.obsSize(), Math.max(s.actionSize(), s.actorOutputs())));
@@ -290,7 +344,7 @@ public final class MemoryCheck {
         keys.put("eval.episodes", c.eval().episodes());
         keys.put("rollout.partitions", r.partitions());
         throw arrays(keys, "an evaluation task's up to " + count(rows / 2) + " recorded steps (episodes of up to "
-            + s.maxEpisodeSteps() + " steps)", rows, s.obsSize(), "lower the episodes, or raise rollout.partitions");
+            + s.maxEpisodeSteps() + " steps)", rows, s.obsSize(), "lower eval.episodes (evaluate --episodes), or raise rollout.partitions");
       }
     }
   }
