@@ -1,6 +1,7 @@
 package io.sparkac.jobs;
 
 import io.sparkac.config.ConfigLoader;
+import io.sparkac.config.MemoryCheck;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.learner.Learner;
 import io.sparkac.learner.SparkLearner;
@@ -71,6 +72,9 @@ final class BenchJob {
     base.add(0, "run.dir=\"" + scratch.resolve("run") + "\"");
     TrainConfig config = configFile == null ? ConfigLoader.parse("", base)
         : ConfigLoader.load(Path.of(configFile), base);
+    // the user's config trains real rounds below: it must fit, checked before Spark starts
+    MemoryCheck.check(config, MemoryCheck.Shapes.of(Environments.create(config.env())), Sessions.memoryLimits(),
+        false);
     SparkSession spark = Sessions.get("sparkac bench");
     if (dir == null && !spark.sparkContext().isLocal()) {
       throw new Main.UsageException("bench: --dir is required with master " + spark.sparkContext().master()

@@ -1,6 +1,7 @@
 package io.sparkac.jobs;
 
 import io.sparkac.config.ConfigLoader;
+import io.sparkac.config.MemoryCheck;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.env.Space;
 import io.sparkac.policy.ObservationNormalizer;
@@ -104,6 +105,14 @@ final class EvaluateJob {
     RunState state = checkpoints.readState(r);
     TrainConfig config = ConfigLoader.parse(state.config(), List.of());
     int k = episodes == null ? config.eval().episodes() : episodes;
+    // K episodes (--episodes sets eval.episodes) must fit the driver's and the executors' heaps:
+    // checked before the evaluation's Spark job and before the round's eval folder is replaced.
+    TrainConfig evalConfig = k == config.eval().episodes() ? config
+        : ConfigLoader.parse(ConfigLoader.render(config), List.of("eval.episodes=" + k));
+    io.sparkac.env.Environment probe = Environments.create(config.env());
+    boolean discrete = probe.actionSpace() instanceof Space.Discrete;
+    MemoryCheck.checkEvaluation(evalConfig, MemoryCheck.Shapes.of(probe),
+        Sessions.memoryLimits(spark.sparkContext().getConf()), discrete);
     MlpWeights actor = MlpWeights.of(checkpoints.readActor(r), config.network().activation());
     MlpWeights critic = MlpWeights.of(checkpoints.readCritic(r), config.network().activation());
 
@@ -111,7 +120,6 @@ final class EvaluateJob {
     String dir = layout.evalRound(r).toString();
     // The observation statistics the round's checkpoint saved: the ones the trainer evaluated with.
     ObservationNormalizer normalizer = checkpoints.readNormalization(r).observations();
-    boolean discrete = Environments.create(config.env()).actionSpace() instanceof Space.Discrete;
     if (!discrete) {
       System.out.println("evaluate: " + config.env().id() + " has continuous actions; evaluation trajectories "
           + "are written for discrete actions only, so only the summary is produced");

@@ -79,23 +79,40 @@ public final class Main {
     } catch (ConfigException | UsageException | RunFolderException e) {
       System.err.println("error: " + e.getMessage());
       return 2;
-    } catch (Exception e) {
-      log.error("{} failed: {}", args[0], e.getMessage(), e);
+    } catch (JobFailedException e) {
+      logQuietly(e);
+      System.err.println("error: " + e.getMessage());
+      return 1;
+    } catch (Throwable e) {
+      // java.lang.Error too: Hadoop's FSError on a full disk, OutOfMemoryError. Without this it
+      // left the JVM as a raw "Exception in thread main" and the run's own error went unsaid.
+      logQuietly(e);
       System.err.println("error: " + args[0] + " failed: " + rootMessage(e));
       return 1;
     }
   }
 
+  /** Logs a failure with its stack trace; a logger that fails (a full disk) must not hide the error line. */
+  private static void logQuietly(Throwable e) {
+    try {
+      log.error("{}", e.getMessage(), e);
+    } catch (Throwable ignored) {
+      // the error line that follows is what matters
+    }
+  }
+
+  /** The message of the deepest cause that has one (or its class name when none has). */
   static String rootMessage(Throwable e) {
     Throwable t = e;
     String msg = e.getMessage();
-    while (t.getCause() != null && t.getCause() != t) {
+    java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    while (t.getCause() != null && seen.add(t)) {
       t = t.getCause();
       if (t.getMessage() != null) {
         msg = t.getMessage();
       }
     }
-    return msg;
+    return msg != null ? msg : t.getClass().getName();
   }
 
   /** Bad command-line arguments. */

@@ -3,6 +3,7 @@ package io.sparkac.jobs;
 import io.sparkac.config.ConfigException;
 import io.sparkac.analysis.Charts;
 import io.sparkac.config.ConfigLoader;
+import io.sparkac.config.MemoryCheck;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.nn.Networks;
 import io.sparkac.env.EnvFactory;
@@ -10,6 +11,7 @@ import io.sparkac.rollout.Environments;
 import io.sparkac.storage.Storage;
 import io.sparkac.train.Checkpoints;
 import io.sparkac.train.Manifest;
+import io.sparkac.train.RunFolderException;
 import io.sparkac.train.RunLayout;
 import io.sparkac.train.RunState;
 import io.sparkac.train.StartMode;
@@ -20,13 +22,19 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code train}: parses arguments, loads and validates the config (before any Spark work), trains,
  * and writes the learning curve ({@code <run>/report/learning-curve.png}) at the end, and also when
- * training stops on an error (up to the last committed round).
+ * training stops on an error (up to the last committed round). Whatever fails after the checks,
+ * the job ends with one error naming the round that failed, the last committed round and the root
+ * cause ({@link #failed}).
  */
 final class TrainJob {
+  private static final Logger log = LoggerFactory.getLogger(TrainJob.class);
+
   private TrainJob() {}
 
   static int run(String[] args) {
@@ -62,27 +70,32 @@ final class TrainJob {
       }
       config = ConfigLoader.load(Path.of(configFile), overrides);
     }
-    // ---- bad input fails here, before any Spark work, with exit status 2 ----
-    checkEnvironment(config);
+    // ---- bad input fails here, before any Spark work and before anything is written, with exit status 2 ----
+    io.sparkac.env.Environment probe = checkEnvironment(config);
+    // a round, an evaluation or networks that cannot fit a heap (or a Java array)
+    MemoryCheck.check(config, MemoryCheck.Shapes.of(probe), Sessions.memoryLimits(), false);
     Trainer.checkRunFolder(new Storage(new Configuration()), RunLayout.of(config.run().dir()), mode);
     // Loading ND4J's native libraries and DL4J's classes takes 1-2 s: do it while Spark starts.
     Thread warmUp = new Thread(() -> Networks.critic(4, config), "sparkac-nd4j-warm-up");
     warmUp.setDaemon(true);
     warmUp.start();
-    SparkSession spark = Sessions.get("sparkac train " + config.run().id());
+    SparkSession spark = null;
     TrainResult result;
     try {
+      spark = Sessions.get("sparkac train " + config.run().id());
       result = new Trainer(spark, config, mode).run();
-    } catch (Throwable e) { // SparkException is checked but undeclared: catch all, rethrow as it is
-      // The curve up to the last committed round is what one looks at first after a failure.
-      try {
-        writeLearningCurve(spark, config);
-      } catch (RuntimeException chartFailure) {
-        e.addSuppressed(chartFailure);
-      }
-      throw e;
+    } catch (ConfigException | RunFolderException e) {
+      throw e; // bad input found late (the run folder changed since the check): exit status 2
+    } catch (Throwable e) { // java.lang.Error too (FSError: disk full); SparkException is checked but undeclared
+      throw failed(e, spark, config);
     }
-    org.apache.hadoop.fs.Path curve = writeLearningCurve(spark, config);
+    org.apache.hadoop.fs.Path curve = null;
+    try {
+      curve = writeLearningCurve(spark, config);
+    } catch (Throwable chartFailure) {
+      // Every round is committed: the run is done, only its picture is missing (the report job redraws it).
+      log.warn("the learning curve was not written: {}", Main.rootMessage(chartFailure), chartFailure);
+    }
     System.out.println("trained " + result.last().totals().envSteps() + " env steps in " + result.rounds().size()
         + " rounds; " + (result.lastEvaluated() == null ? "not evaluated"
             : String.format("greedy eval mean %.1f at round %d", result.lastEvaluated().eval().evalReturnMean(),
@@ -97,8 +110,9 @@ final class TrainJob {
   /**
    * Creates the configured environment once on the driver: an unknown {@code env.id} (the error
    * lists the known ids) or an {@code env.class} that cannot be created is a configuration error.
+   * Returns it, for its shapes.
    */
-  static void checkEnvironment(TrainConfig config) {
+  static io.sparkac.env.Environment checkEnvironment(TrainConfig config) {
     io.sparkac.env.Environment probe;
     try {
       probe = Environments.create(config.env());
@@ -110,6 +124,47 @@ final class TrainJob {
       throw new ConfigException(key, value, reason, e);
     }
     Trainer.checkLearnerSupports(config, probe.actionSpace());
+    return probe;
+  }
+
+  /**
+   * The failure handler: draws the learning curve up to the last committed round (what one looks
+   * at first after a failure) and returns the one error to report, naming the round that failed,
+   * the last committed one and the root cause. It never throws: what it cannot do (a chart on a
+   * full disk, a manifest it cannot read) is logged and added to the error's suppressed
+   * exceptions, so the original error is the one reported.
+   */
+  static JobFailedException failed(Throwable e, SparkSession spark, TrainConfig config) {
+    if (spark != null) {
+      try {
+        writeLearningCurve(spark, config);
+      } catch (Throwable chartFailure) {
+        e.addSuppressed(chartFailure);
+        try {
+          log.warn("the learning curve was not written: {}", Main.rootMessage(chartFailure));
+        } catch (Throwable ignored) {
+          // the error line is what matters
+        }
+      }
+    }
+    Integer last;
+    try {
+      Configuration conf = spark != null ? spark.sparkContext().hadoopConfiguration() : new Configuration();
+      last = new Manifest(new Storage(conf), RunLayout.of(config.run().dir())).lastCommitted();
+    } catch (Throwable manifestFailure) {
+      e.addSuppressed(manifestFailure);
+      last = null;
+    }
+    return new JobFailedException(failureMessage(last, Main.rootMessage(e)), e);
+  }
+
+  /** {@code train failed at round N (last committed round N-1): cause}; {@code last} null: unknown. */
+  static String failureMessage(Integer last, String cause) {
+    if (last == null) {
+      return "train failed (last committed round unknown: the manifest could not be read): " + cause;
+    }
+    return "train failed at round " + (last + 1) + " (" + (last < 0 ? "no round committed"
+        : "last committed round " + last) + "): " + cause;
   }
 
   /** Writes {@code <run>/report/learning-curve.png} from the manifest; null when no round is committed. */

@@ -65,6 +65,8 @@ class AnalysisJobsTest {
       Captured c = capture("train", conf.toString());
       assertThat(c.status).isEqualTo(1);
       assertThat(c.err).contains("reward of actor").contains("NaN");
+      assertThat(c.err.lines().filter(l -> l.startsWith("error:")).toList()).singleElement().asString()
+          .startsWith("error: train failed at round 1 (last committed round 0): round 1: reward of actor ");
     } finally {
       FailingLineWalk.budget.set(Long.MAX_VALUE);
     }
@@ -115,6 +117,16 @@ class AnalysisJobsTest {
     assertThat(capture("evaluate", run.toString(), "--episodes", "0").err).contains("--episodes = 0: must be >= 1");
     assertThat(capture("evaluate", run.toString(), "--episodes", "many").err)
         .contains("--episodes = many: not a whole number");
+    boolean evaluated = Files.exists(run.resolve("eval").resolve("round=2"));
+    assertThat(capture("evaluate", run.toString(), "--episodes", "1000000000")).satisfies(c -> {
+      assertThat(c.status).as("stderr: %s", c.err).isEqualTo(2);
+      assertThat(c.err).startsWith("error: eval.episodes = 1000000000, rollout.partitions = 2: an evaluation task's"
+          + " up to 250,000,000,000 recorded steps (episodes of up to 500 steps) would need arrays of");
+    });
+    assertThat(Files.exists(run.resolve("eval").resolve("round=2"))).as("the round's evaluation is left as it was")
+        .isEqualTo(evaluated);
+    assertThat(capture("evaluate", run.toString(), "--episodes", "200000").err).startsWith("error: eval.episodes ="
+        + " 200000, rollout.partitions = 2: an evaluation task needs about ");
     assertThat(capture("evaluate").err).contains("the run folder is required");
     assertThat(capture("evaluate", tmp.resolve("nothing").toString()).err).contains("has no committed round");
   }

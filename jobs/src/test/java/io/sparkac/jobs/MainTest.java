@@ -155,4 +155,63 @@ class MainTest {
         + " to start it again\n");
     assertThat(noSparkContext()).isTrue();
   }
+
+  @Test
+  void aFailureNamesTheRoundThatFailedTheLastCommittedOneAndTheRootCause() {
+    assertThat(TrainJob.failureMessage(11, "No space left on device"))
+        .isEqualTo("train failed at round 12 (last committed round 11): No space left on device");
+    assertThat(TrainJob.failureMessage(-1, "boom")).isEqualTo("train failed at round 0 (no round committed): boom");
+    assertThat(TrainJob.failureMessage(null, "boom"))
+        .isEqualTo("train failed (last committed round unknown: the manifest could not be read): boom");
+    Error fsError = new Error(new java.io.IOException("No space left on device").toString(),
+        new java.io.IOException("No space left on device"));
+    assertThat(Main.rootMessage(new IllegalStateException("Job aborted", fsError))).isEqualTo("No space left on device");
+    assertThat(Main.rootMessage(new NullPointerException())).isEqualTo("java.lang.NullPointerException");
+  }
+
+  // ---- what cannot fit a heap or a Java array is refused before Spark starts and before the run folder exists ----
+
+  @Test
+  void aBillionActors() {
+    assertThat(exitsWith2("train", conf.toString(), "rollout.actors=1e9")).startsWith("error: rollout.actors ="
+        + " 1000000000, rollout.partitions = 2, rollout.steps-per-actor = 64: a rollout task's 32,000,000,000 rows"
+        + " would need arrays of 128,000,000,000 elements, more than a Java array holds (2^31-1)");
+    err.reset();
+    assertThat(exitsWith2("train", conf.toString(), "rollout.actors=1e9", "rollout.partitions=1000000"))
+        .startsWith("error: rollout.actors = 1000000000: the actors' snapshots need about ").contains(" on the driver,"
+            + " more than the ").contains("or lower rollout.actors\n");
+  }
+
+  @Test
+  void aBillionEvaluationEpisodes() {
+    assertThat(exitsWith2("train", conf.toString(), "eval.episodes=1e9")).startsWith("error: eval.episodes ="
+        + " 1000000000: an evaluation needs about 119.2 GB on the driver, more than the ");
+  }
+
+  @Test
+  void stepsPerActorBeyondAnArray() {
+    assertThat(exitsWith2("train", conf.toString(), "rollout.steps-per-actor=2000000000")).startsWith("error:"
+        + " rollout.actors = 4, rollout.partitions = 2, rollout.steps-per-actor = 2000000000: a rollout task's"
+        + " 4,000,000,000 rows would need arrays of 16,000,000,000 elements");
+  }
+
+  @Test
+  void layersBeyondAnArray() {
+    assertThat(exitsWith2("train", conf.toString(), "network.hidden=[65536,65536]")).isEqualTo("error:"
+        + " network.hidden = [65536, 65536]: a layer of 65536 x 65536 weights would need arrays of 4,294,967,296"
+        + " elements, more than a Java array holds (2^31-1); use smaller layers\n");
+  }
+
+  @Test
+  void anIncludeOfAMissingFile() throws IOException {
+    Files.writeString(conf, "include \"base.conf\"\nrun.dir = \"" + tmp.resolve("run") + "\"\n");
+    assertThat(exitsWith2("train", conf.toString())).isEqualTo("error: include = \"base.conf\": no such file "
+        + tmp.resolve("base.conf") + " (included from " + conf + "); an include must name a readable HOCON file\n");
+  }
+
+  @Test
+  void aNaNTargetReturn() {
+    assertThat(exitsWith2("train", conf.toString(), "eval.target-return=NaN"))
+        .isEqualTo("error: eval.target-return = \"NaN\": must be a finite number or none\n");
+  }
 }

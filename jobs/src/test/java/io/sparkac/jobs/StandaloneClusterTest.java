@@ -193,7 +193,7 @@ class StandaloneClusterTest {
     assertThat(taskEnds(events).stream().map(e -> e.path("Task Info").path("Executor ID").asText()).distinct()
         .toList()).as("executors that ran tasks").hasSize(2).doesNotContain("driver");
     assertThat(new Manifest(storage(), RunLayout.of(run.toUri().toString())).readAll())
-        .hasSize(3).allSatisfy(r -> assertThat(r.valueLoss()).isFinite());
+        .hasSize(3).allSatisfy(r -> assertThat(r.losses().valueLoss()).isFinite());
   }
 
   private static long count(Path log, String what) throws IOException {

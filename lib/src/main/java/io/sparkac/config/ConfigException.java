@@ -17,6 +17,21 @@ public final class ConfigException extends IllegalArgumentException {
     this.key = key;
   }
 
+  /**
+   * An error about several keys together, e.g. {@code rollout.actors = 1000000000,
+   * rollout.steps-per-actor = 64: a round needs ...}; {@link #key()} is the first.
+   */
+  public ConfigException(java.util.Map<String, ?> values, String allowed) {
+    super(joined(values) + ": " + allowed);
+    this.key = values.keySet().iterator().next();
+  }
+
+  private static String joined(java.util.Map<String, ?> values) {
+    java.util.List<String> parts = new java.util.ArrayList<>();
+    values.forEach((k, v) -> parts.add(k + " = " + render(v)));
+    return String.join(", ", parts);
+  }
+
   public String key() {
     return key;
   }

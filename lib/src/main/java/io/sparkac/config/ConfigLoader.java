@@ -20,7 +20,8 @@ import java.util.TreeSet;
  * The one place that resolves configuration: built-in defaults
  * ({@code io/sparkac/config/defaults.conf}, which lists every key) &lt; the run's HOCON file &lt;
  * command-line overrides ({@code key=value}). Unknown keys, wrong types and out-of-range values
- * fail here, before any Spark work, with the key, the value and what is allowed.
+ * fail here, before any Spark work, with the key, the value and what is allowed. Every
+ * {@code include} in a config file is required ({@link RequiredIncluder}).
  */
 public final class ConfigLoader {
   private static final String DEFAULTS = "io/sparkac/config/defaults.conf";
@@ -46,8 +47,7 @@ public final class ConfigLoader {
     }
     Config fromFile;
     try {
-      fromFile = ConfigFactory.parseFile(file.toFile(),
-          ConfigParseOptions.defaults().setAllowMissing(false).setSyntax(ConfigSyntax.CONF));
+      fromFile = ConfigFactory.parseFile(file.toFile(), RequiredIncluder.options(file, ConfigSyntax.CONF));
     } catch (com.typesafe.config.ConfigException e) {
       throw new ConfigException("config file", file.toString(), "not valid HOCON: " + e.getMessage(), e);
     }
@@ -58,7 +58,7 @@ public final class ConfigLoader {
   public static TrainConfig parse(String text, List<String> overrides) {
     Config parsed;
     try {
-      parsed = ConfigFactory.parseString(text, ConfigParseOptions.defaults().setSyntax(ConfigSyntax.CONF));
+      parsed = ConfigFactory.parseString(text, RequiredIncluder.options(null, ConfigSyntax.CONF));
     } catch (com.typesafe.config.ConfigException e) {
       throw new ConfigException("config", text.length() > 60 ? text.substring(0, 60) + "..." : text,
           "not valid HOCON: " + e.getMessage(), e);
@@ -349,11 +349,17 @@ public final class ConfigLoader {
       if (v.valueType() == ConfigValueType.STRING && "none".equalsIgnoreCase((String) v.unwrapped())) {
         return Double.NaN;
       }
+      double d;
       try {
-        return c.getDouble(key);
+        d = c.getDouble(key);
       } catch (com.typesafe.config.ConfigException e) {
-        throw new ConfigException(key, raw(key), "must be a number or none", e);
+        throw new ConfigException(key, raw(key), "must be a finite number or none", e);
       }
+      // Typesafe reads the strings NaN and Infinity as numbers; NaN would silently mean none.
+      if (!Double.isFinite(d)) {
+        throw new ConfigException(key, raw(key), "must be a finite number or none");
+      }
+      return d;
     }
 
     boolean bool(String key) {

@@ -129,7 +129,15 @@ class ConfigLoaderTest {
         bad("eval.interval-rounds negative", "", List.of("eval.interval-rounds=-1"),
             "eval.interval-rounds", "eval.interval-rounds = -1", "must be >= 0 (0: only at the end)"),
         bad("eval.target-return not a number", "eval.target-return = \"abc\"", List.of(),
-            "eval.target-return", "eval.target-return = \"abc\"", "must be a number or none"),
+            "eval.target-return", "eval.target-return = \"abc\"", "must be a finite number or none"),
+        bad("eval.target-return NaN", "", List.of("eval.target-return=NaN"),
+            "eval.target-return", "eval.target-return = \"NaN\"", "must be a finite number or none"),
+        bad("eval.target-return NaN in a file", "eval.target-return = NaN", List.of(),
+            "eval.target-return", "eval.target-return = \"NaN\"", "must be a finite number or none"),
+        bad("eval.target-return Infinity", "", List.of("eval.target-return=Infinity"),
+            "eval.target-return", "eval.target-return = \"Infinity\"", "must be a finite number or none"),
+        bad("eval.target-return -Infinity", "", List.of("eval.target-return=\"-Infinity\""),
+            "eval.target-return", "eval.target-return = \"-Infinity\"", "must be a finite number or none"),
         bad("run.total-steps 0", "", List.of("run.total-steps=0"),
             "run.total-steps", "run.total-steps = 0", "must be >= 1"),
         bad("empty run.dir", "run.dir = \"\"", List.of(),
@@ -272,6 +280,69 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> ConfigLoader.load(file, List.of()))
         .isInstanceOf(ConfigException.class)
         .hasMessage("learner.gama = 0.9: unknown key; did you mean learner.gamma?");
+  }
+
+  @Test
+  void anIncludeOfAMissingFileIsAnError() throws IOException {
+    // Typesafe Config ignores a missing include unless it is written include required(...): the
+    // run would train with the defaults instead of what the user meant.
+    Path file = write("run.conf", "include \"missing.conf\"\nrollout.actors = 4\n");
+    ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(file, List.of()));
+    assertThat(e).as("no ConfigException").isNotNull();
+    assertThat(e.key()).isEqualTo("include");
+    assertThat(e.getMessage()).isEqualTo("include = \"missing.conf\": no such file " + tmp.resolve("missing.conf")
+        + " (included from " + file + "); an include must name a readable HOCON file");
+  }
+
+  @Test
+  void everyFormOfIncludeIsRequired() throws IOException {
+    for (String include : List.of("include file(\"nope.conf\")", "include required(file(\"nope.conf\"))",
+        "include required(\"nope.conf\")", "include \"nope\"")) {
+      Path file = write("run.conf", include + "\n");
+      assertThatThrownBy(() -> ConfigLoader.load(file, List.of())).as(include)
+          .isInstanceOf(ConfigException.class).hasMessageContaining("no such file " + tmp.resolve("nope"));
+    }
+    Path file = write("run.conf", "include classpath(\"io/sparkac/config/nope.conf\")\n");
+    assertThatThrownBy(() -> ConfigLoader.load(file, List.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("include = \"io/sparkac/config/nope.conf\": no such resource on the classpath");
+    Path url = write("url.conf", "include url(\"http://example.com/a.conf\")\n");
+    assertThatThrownBy(() -> ConfigLoader.load(url, List.of()))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("include = \"http://example.com/a.conf\": url(...) includes are not supported");
+  }
+
+  @Test
+  void anIncludeOfAFileThatIsNotHoconIsAnError() throws IOException {
+    // what /etc/passwd holds: an include of it trained with the defaults until killed
+    Path passwd = write("passwd", "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n");
+    Path file = write("run.conf", "include \"" + passwd + "\"\n");
+    ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(file, List.of()));
+    assertThat(e).as("no ConfigException").isNotNull();
+    assertThat(e.getMessage()).startsWith("include = \"" + passwd + "\": " + passwd + " (included from " + file
+        + ") is not valid HOCON: ");
+    Path dir = Files.createDirectories(tmp.resolve("conf.d"));
+    Path ofDir = write("dir.conf", "include \"conf.d\"\n");
+    assertThatThrownBy(() -> ConfigLoader.load(ofDir, List.of()))
+        .hasMessage("include = \"conf.d\": not a readable file " + dir + " (included from " + ofDir
+            + "); an include must name a readable HOCON file");
+  }
+
+  @Test
+  void includesResolveRelativeToTheIncludingFileAndNest() throws IOException {
+    Path sub = Files.createDirectories(tmp.resolve("sub"));
+    Files.writeString(sub.resolve("inner.conf"), "learner.gamma = 0.9\n");
+    Files.writeString(sub.resolve("base.conf"), "include \"inner.conf\"\nrollout.actors = 8\n");
+    Path file = write("run.conf", "include \"sub/base.conf\"\nrollout.partitions = 4\n");
+    TrainConfig c = ConfigLoader.load(file, List.of());
+    assertThat(c.rollout().actors()).isEqualTo(8);
+    assertThat(c.rollout().partitions()).isEqualTo(4);
+    assertThat(c.learner().gamma()).isEqualTo(0.9);
+    Path missingInner = write("sub/broken.conf", "include \"gone.conf\"\n");
+    Path outer = write("outer.conf", "include \"sub/broken.conf\"\n");
+    assertThatThrownBy(() -> ConfigLoader.load(outer, List.of()))
+        .hasMessage("include = \"gone.conf\": no such file " + sub.resolve("gone.conf") + " (included from "
+            + missingInner + "); an include must name a readable HOCON file");
   }
 
   // ---------------------------------------------------------------- good cases

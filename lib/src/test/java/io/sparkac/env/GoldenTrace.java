@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-/** One Gymnasium step trace (see shared/gym-golden/README.md): a CSV with one row per step. */
+/** One Gymnasium step trace (see lib/src/test/resources/gym-golden/README.md): a CSV with one row per step. */
 record GoldenTrace(String envId, String name, List<Row> rows) {
 
   record Row(int step, double[] action, double[] prevState, double[] state, double[] obs,

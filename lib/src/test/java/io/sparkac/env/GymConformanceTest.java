@@ -6,15 +6,15 @@ import static org.assertj.core.api.Assertions.fail;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.DynamicTest;
@@ -24,8 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.opentest4j.TestAbortedException;
 
 /**
- * Replays Gymnasium 1.0 step traces (the folder named by the {@code golden.dir} system property,
- * default {@code ../shared/gym-golden}) against our environment ports.
+ * Replays Gymnasium 1.0 step traces against our environment ports: always the traces this
+ * repository carries ({@code lib/src/test/resources/gym-golden}, with their README, read from the
+ * test class path), and besides them any folder named by the {@code golden.dir} system property.
  *
  * <p>One-step check (the exact one): each row's {@code prev_state} and step counter are set,
  * the action is applied, and the new internal state must match to 1e-9, the observation to
@@ -40,16 +41,16 @@ import org.opentest4j.TestAbortedException;
  *
  * <p>Any number of traces per environment is replayed (the file name only has to start with
  * the environment id and {@code _}). Traces of environments we have not ported are skipped, each
- * as an aborted test that names the file. Run it standalone with
- * {@code mvn -q -pl lib test -Dtest=GymConformanceTest -Dgolden.dir=<folder>} (a relative folder
- * is taken from {@code lib/}, surefire's working directory).
+ * as an aborted test that names the file. Replay an extra folder with
+ * {@code mvn -pl lib test -Dtest=GymConformanceTest -Dgolden.dir=<folder>} (a relative folder is
+ * taken from the directory mvn runs in).
  */
 class GymConformanceTest {
   static final double STATE_TOL = 1e-9;
 
   /**
    * Steps of free-running replay checked to {@link #STATE_TOL}, per environment. The figures are
-   * the largest state error over the three seeds of shared/gym-golden, measured with these ports.
+   * the largest state error over the three seeds of the bundled traces, measured with these ports.
    * <ul>
    *   <li>CartPole-v1: 2.9e-13 after 100 steps, 6.2e-10 after 200, O(1) by 500: the balancing
    *       controller keeps the pole near the unstable upright, where the error grows sevenfold
@@ -97,12 +98,38 @@ class GymConformanceTest {
   /** How many mismatching rows a failure message lists in full. */
   private static final int MISMATCHES_SHOWN = 5;
 
-  static Path goldenDir() {
-    return Paths.get(System.getProperty("golden.dir", "../shared/gym-golden")).toAbsolutePath().normalize();
+  /** The traces in the repository, as the build copies them to the test class path. */
+  static final String BUNDLED = "gym-golden";
+
+  /** The folder of the bundled traces (target/test-classes/gym-golden in a Maven build). */
+  static Path bundledDir() {
+    URL readme = GymConformanceTest.class.getClassLoader().getResource(BUNDLED + "/README.md");
+    if (readme == null || !readme.getProtocol().equals("file")) {
+      throw new IllegalStateException("the bundled traces " + BUNDLED + "/ are not a folder on the test class path: "
+          + readme + " (they are lib/src/test/resources/" + BUNDLED + ")");
+    }
+    try {
+      return Path.of(readme.toURI()).getParent();
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException("bad class path URL " + readme, e);
+    }
   }
 
-  static List<Path> traceFiles() throws IOException {
-    return traceFiles(goldenDir());
+  /**
+   * The folders to replay: the bundled one, then {@code goldenDir} if it is not blank, resolved
+   * against {@code base} (the pom passes the directory mvn runs in as {@code golden.base}).
+   */
+  static List<Path> goldenDirs(String goldenDir, String base) {
+    List<Path> dirs = new ArrayList<>(List.of(bundledDir()));
+    if (goldenDir != null && !goldenDir.isBlank()) {
+      Path baseDir = base == null || base.isBlank() ? Path.of("") : Path.of(base);
+      dirs.add(baseDir.resolve(goldenDir.strip()).toAbsolutePath().normalize());
+    }
+    return dirs;
+  }
+
+  static List<Path> goldenDirs() {
+    return goldenDirs(System.getProperty("golden.dir"), System.getProperty("golden.base"));
   }
 
   static List<Path> traceFiles(Path dir) throws IOException {
@@ -114,10 +141,12 @@ class GymConformanceTest {
     }
   }
 
+  /** The traces are in the repository, so every port must have one: a port without is untested. */
   @Test
-  void goldenFolderHasTracesOfPortedEnvironments() throws IOException {
-    assertThat(traceFiles()).as("CSV traces of ported environments in %s", goldenDir())
-        .anyMatch(p -> EnvRegistry.contains(GoldenTrace.envIdOf(p)));
+  void bundledTracesCoverEveryPortedEnvironment() throws IOException {
+    List<String> traced = traceFiles(bundledDir()).stream().map(GoldenTrace::envIdOf).distinct().toList();
+    assertThat(traced).as("environments with a trace in %s", bundledDir())
+        .containsAll(EnvRegistry.ids());
   }
 
   @Test
@@ -126,26 +155,63 @@ class GymConformanceTest {
         .containsExactlyInAnyOrderElementsOf(EnvRegistry.ids());
   }
 
-  /** One test per ported environment, skipped (and named) when the folder has no trace of it. */
-  @TestFactory
-  Stream<DynamicTest> everyPortedEnvironmentHasATrace() throws IOException {
-    List<Path> files = traceFiles();
-    return EnvRegistry.ids().stream().map(id -> DynamicTest.dynamicTest(id, () -> Assumptions.assumeTrue(
-        files.stream().anyMatch(p -> GoldenTrace.envIdOf(p).equals(id)),
-        () -> "no golden trace of " + id + " in " + goldenDir())));
+  @Test
+  void replaysGoldenDirBesidesTheBundledTraces(@TempDir Path dir) {
+    Path bundled = bundledDir();
+    assertThat(goldenDirs(null, null)).containsExactly(bundled);
+    assertThat(goldenDirs(" ", dir.toString())).containsExactly(bundled);
+    assertThat(goldenDirs("traces/../more", dir.toString())).containsExactly(bundled, dir.resolve("more"));
+    assertThat(goldenDirs(dir.toString(), "/elsewhere")).containsExactly(bundled, dir);
   }
 
+  @Test
+  void aGoldenDirThatIsNotAFolderFailsNamingIt(@TempDir Path dir) {
+    Path missing = dir.resolve("no-such-folder");
+    assertThatThrownBy(() -> replayNodes(missing)).isInstanceOf(IllegalStateException.class)
+        .hasMessage("golden.dir is not a folder: " + missing);
+  }
+
+  @Test
+  void aGoldenDirWithoutTracesOfPortedEnvironmentsFails(@TempDir Path dir) throws IOException {
+    Files.writeString(dir.resolve("Walker2d-v4_seed0.csv"), "step,action0\n");
+
+    List<DynamicNode> nodes = folderNodes(dir);
+
+    DynamicNode check = nodes.stream().filter(n -> n.getDisplayName().equals(HAS_PORTED_TRACES)).findFirst()
+        .orElseThrow();
+    assertThatThrownBy(() -> ((DynamicTest) check).getExecutable().execute()).isInstanceOf(AssertionError.class)
+        .hasMessageContaining(dir.toString());
+  }
+
+  /** One container per folder of {@link #goldenDirs()}, holding its replays. */
   @TestFactory
   Stream<DynamicNode> replayEveryTrace() throws IOException {
-    List<DynamicNode> nodes = replayNodes(goldenDir());
-    List<String> skipped = nodes.stream().map(DynamicNode::getDisplayName)
-        .filter(name -> name.endsWith(NOT_PORTED))
-        .map(name -> name.substring(0, name.length() - NOT_PORTED.length())).toList();
-    if (!skipped.isEmpty()) {
-      System.out.println("GymConformanceTest: skipped traces of environments not ported: "
-          + String.join(", ", skipped));
+    List<DynamicNode> folders = new ArrayList<>();
+    for (Path dir : goldenDirs()) {
+      List<DynamicNode> nodes = folderNodes(dir);
+      List<String> skipped = nodes.stream().map(DynamicNode::getDisplayName)
+          .filter(name -> name.endsWith(NOT_PORTED))
+          .map(name -> name.substring(0, name.length() - NOT_PORTED.length())).toList();
+      if (!skipped.isEmpty()) {
+        System.out.println("GymConformanceTest: skipped traces of environments not ported in " + dir + ": "
+            + String.join(", ", skipped));
+      }
+      int traces = nodes.size() - 1;
+      System.out.println("GymConformanceTest: replaying " + traces + (traces == 1 ? " trace" : " traces") + " of " + dir);
+      folders.add(DynamicContainer.dynamicContainer(dir.toString(), nodes));
     }
-    return nodes.stream();
+    return folders.stream();
+  }
+
+  private static final String HAS_PORTED_TRACES = "has traces of ported environments";
+
+  /** A folder's replays, after a test that it holds any trace we can replay (a wrong folder fails). */
+  static List<DynamicNode> folderNodes(Path dir) throws IOException {
+    List<DynamicNode> nodes = new ArrayList<>(List.of(DynamicTest.dynamicTest(HAS_PORTED_TRACES, () ->
+        assertThat(traceFiles(dir)).as("CSV traces of ported environments (%s) in %s", EnvRegistry.ids(), dir)
+            .anyMatch(p -> EnvRegistry.contains(GoldenTrace.envIdOf(p))))));
+    nodes.addAll(replayNodes(dir));
+    return nodes;
   }
 
   /**
