@@ -38,10 +38,14 @@ interface Learning {
   Learned learn(Sampling.Sample sample, int u, String roundDir, ObservationNormalizer normalizer);
 
   /** Whether the rollout tasks must return their rows. */
-  boolean collects();
+  default boolean collects() {
+    return false;
+  }
 
   /** The most samples of a round the driver has held at once so far (executors: 0). */
-  long maxSamplesOnDriver();
+  default long maxSamplesOnDriver() {
+    return 0;
+  }
 
   static Learning of(SparkSession spark, TrainConfig config, Learner learner) {
     if (config.learner().mode() == TrainConfig.LearnerMode.SPARK) {
@@ -102,11 +106,6 @@ interface Learning {
     }
 
     @Override
-    public boolean collects() {
-      return false;
-    }
-
-    @Override
     public long maxSamplesOnDriver() {
       return streaming.maxSamplesHeld();
     }
@@ -123,16 +122,6 @@ interface Learning {
     @Override
     public Learned learn(Sampling.Sample sample, int u, String roundDir, ObservationNormalizer normalizer) {
       return new Learned(learner.update(roundDir, u), normalizer, null, 0);
-    }
-
-    @Override
-    public boolean collects() {
-      return false;
-    }
-
-    @Override
-    public long maxSamplesOnDriver() {
-      return 0;
     }
   }
 }
