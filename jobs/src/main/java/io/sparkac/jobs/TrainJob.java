@@ -135,27 +135,33 @@ final class TrainJob {
    * exceptions, so the original error is the one reported.
    */
   static JobFailedException failed(Throwable e, SparkSession spark, TrainConfig config) {
-    if (spark != null) {
-      try {
-        writeLearningCurve(spark, config);
-      } catch (Throwable chartFailure) {
-        e.addSuppressed(chartFailure);
+    try {
+      if (spark != null) {
         try {
+          writeLearningCurve(spark, config);
+        } catch (Throwable chartFailure) {
+          suppress(e, chartFailure);
           log.warn("the learning curve was not written: {}", Main.rootMessage(chartFailure));
-        } catch (Throwable ignored) {
-          // the error line is what matters
         }
       }
+      Integer last;
+      try {
+        Configuration conf = spark != null ? spark.sparkContext().hadoopConfiguration() : new Configuration();
+        last = new Manifest(new Storage(conf), RunLayout.of(config.run().dir())).lastCommitted();
+      } catch (Throwable manifestFailure) {
+        suppress(e, manifestFailure);
+        last = null;
+      }
+      return new JobFailedException(failureMessage(last, Main.rootMessage(e)), e);
+    } catch (Throwable handlerFailure) { // a logger on a full disk, say: still the original error
+      return new JobFailedException("train failed: " + e, e);
     }
-    Integer last;
-    try {
-      Configuration conf = spark != null ? spark.sparkContext().hadoopConfiguration() : new Configuration();
-      last = new Manifest(new Storage(conf), RunLayout.of(config.run().dir())).lastCommitted();
-    } catch (Throwable manifestFailure) {
-      e.addSuppressed(manifestFailure);
-      last = null;
+  }
+
+  private static void suppress(Throwable e, Throwable other) {
+    if (other != e) {
+      e.addSuppressed(other);
     }
-    return new JobFailedException(failureMessage(last, Main.rootMessage(e)), e);
   }
 
   /** {@code train failed at round N (last committed round N-1): cause}; {@code last} null: unknown. */
