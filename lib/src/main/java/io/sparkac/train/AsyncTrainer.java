@@ -102,6 +102,13 @@ public final class AsyncTrainer {
   }
 
   public TrainResult run() {
+    Trainer.checkRunFolder(storage, layout, mode); // before the lock creates the folder
+    try (RunLock lock = RunLock.acquire(storage, layout)) {
+      return train();
+    }
+  }
+
+  private TrainResult train() {
     long wallStart = System.nanoTime();
     Environment probe = Environments.create(config.env());
     if (config.env().custom()) {
@@ -127,9 +134,11 @@ public final class AsyncTrainer {
     int committed = Trainer.prepareRunFolder(storage, layout, manifest, mode);
     if (committed >= 0) {
       RunState state = checkpoints.readState(committed);
-      checkSameGroups(state);
+      TrainConfig before = ConfigLoader.parse(state.config(), List.of());
+      FixedKeys.check(before, config, layout.root());
       actorNet = checkpoints.readActor(committed);
       criticNet = checkpoints.readCritic(committed);
+      Trainer.applyLearningRates(before, config, actorNet, criticNet);
       actors = checkpoints.readSnapshots(committed);
       Checkpoints.Normalization saved = checkpoints.readNormalization(committed);
       normalizer = saved.observations();
@@ -191,7 +200,8 @@ public final class AsyncTrainer {
               actors[s.actorId()] = s;
             }
           }
-          checkpoints.writeSnapshots(u, actors);
+          List<RunFile> files = Trainer.committedParquet(layout, u, parts);
+          files.add(checkpoints.writeSnapshots(u, actors));
           long t1 = System.nanoTime();
 
           // ---- the group's rows, as its tasks returned them; targets and advantages; fit the critic,
@@ -229,9 +239,9 @@ public final class AsyncTrainer {
           Trainer.Episodes ep = Trainer.Episodes.of(parts);
           episodes += ep.count();
           double wall = wallBefore + (System.nanoTime() - wallStart) / 1e9;
-          checkpoints.write(u, learner.actor(), learner.critic(),
+          files.addAll(checkpoints.write(u, learner.actor(), learner.critic(),
               new RunState(u, u + 1, envSteps, episodes, config.run().seed(), wall, ConfigLoader.render(config)),
-              new Checkpoints.Normalization(normalizer, learner.rewardScaler()));
+              new Checkpoints.Normalization(normalizer, learner.rewardScaler())));
           long tCheckpoint = System.nanoTime();
           long compute = parts.stream().mapToLong(RolloutResult::computeNanos).max().orElse(0);
           long write = parts.stream().mapToLong(RolloutResult::writeNanos).max().orElse(0);
@@ -243,7 +253,7 @@ public final class AsyncTrainer {
               (tWait - t0) / 1e9, compute / 1e9, write / 1e9, (tRead - t1) / 1e9, (t2 - tRead) / 1e9,
               evalNanos / 1e9, (tCheckpoint - tEval + t1 - tWait) / 1e9,
               (total - (tWait - t0) - (t2 - tRead) - evalNanos) / 1e9, total / 1e9, wall,
-              g, job.version(), u - job.version(), rho.rhoMean(), rho.rhoMax(), rho.correctedFraction());
+              g, job.version(), u - job.version(), rho.rhoMean(), rho.rhoMax(), rho.correctedFraction(), files);
           manifest.commit(record);
           history.add(record);
           manifest.writeMetricsCsv(history);
@@ -368,24 +378,6 @@ public final class AsyncTrainer {
     }
     log.info("replaying the completion order of {} ({} updates)", dir, order.length);
     return order;
-  }
-
-  /** A run is resumed with the groups it was run with: the recorded groups and versions refer to them. */
-  private void checkSameGroups(RunState state) {
-    TrainConfig before = ConfigLoader.parse(state.config(), List.of());
-    if (!before.parallel().async()) {
-      return; // a synchronized round learned from every actor: any grouping continues it
-    }
-    check("parallel.groups", config.parallel().groups(), before.parallel().groups());
-    check("rollout.partitions", config.rollout().partitions(), before.rollout().partitions());
-    check("rollout.actors", config.rollout().actors(), before.rollout().actors());
-  }
-
-  private void check(String key, int now, int before) {
-    if (now != before) {
-      throw new ConfigException(key, now, "must be " + before + " to resume " + layout.root()
-          + " in async mode: its updates were learned from groups built with that value");
-    }
   }
 
   private void warnUnlessFair() {

@@ -24,6 +24,10 @@ package io.sparkac.train;
  * {@code rhoMean}, {@code rhoMax} and {@code correctedFraction} describe the importance ratios
  * pi/pi_old of the samples and the fraction of weights the correction truncated or zeroed (see
  * {@link io.sparkac.learner.OffPolicyCorrection}); NaN in sync mode.
+ *
+ * <p>{@code files}: the files the round committed (its Parquet parts, its actor snapshots, its
+ * checkpoint), each with its size and CRC32C, paths relative to the run folder; null in entries
+ * written before they were recorded.
  */
 public record RoundRecord(int round, int policyVersion, long envSteps, long episodes, int episodesInRound,
     double episodeReturnMean, double episodeReturnMin, double episodeReturnMax, double episodeLengthMean,
@@ -32,7 +36,33 @@ public record RoundRecord(int round, int policyVersion, long envSteps, long epis
     double rolloutSeconds, double rolloutComputeSeconds, double writeSeconds, double readSeconds,
     double learnSeconds, double evalSeconds, double checkpointSeconds, double overheadSeconds, double roundSeconds,
     double wallSeconds, int group, int sampleVersion, int staleness, double rhoMean, double rhoMax,
-    double correctedFraction) {
+    double correctedFraction, java.util.List<RunFile> files) {
+
+  /** A round whose committed files are not (yet) recorded. */
+  public RoundRecord(int round, int policyVersion, long envSteps, long episodes, int episodesInRound,
+      double episodeReturnMean, double episodeReturnMin, double episodeReturnMax, double episodeLengthMean,
+      double valueLoss, double policyLoss, double entropy, double explainedVariance, double criticGradNorm,
+      double actorGradNorm, double evalReturnMean, double evalReturnStd, double evalLengthMean,
+      double rolloutSeconds, double rolloutComputeSeconds, double writeSeconds, double readSeconds,
+      double learnSeconds, double evalSeconds, double checkpointSeconds, double overheadSeconds,
+      double roundSeconds, double wallSeconds, int group, int sampleVersion, int staleness, double rhoMean,
+      double rhoMax, double correctedFraction) {
+    this(round, policyVersion, envSteps, episodes, episodesInRound, episodeReturnMean, episodeReturnMin,
+        episodeReturnMax, episodeLengthMean, valueLoss, policyLoss, entropy, explainedVariance, criticGradNorm,
+        actorGradNorm, evalReturnMean, evalReturnStd, evalLengthMean, rolloutSeconds, rolloutComputeSeconds,
+        writeSeconds, readSeconds, learnSeconds, evalSeconds, checkpointSeconds, overheadSeconds, roundSeconds,
+        wallSeconds, group, sampleVersion, staleness, rhoMean, rhoMax, correctedFraction, null);
+  }
+
+  /** This record with the files the round committed. */
+  public RoundRecord withFiles(java.util.List<RunFile> committed) {
+    return new RoundRecord(round, policyVersion, envSteps, episodes, episodesInRound, episodeReturnMean,
+        episodeReturnMin, episodeReturnMax, episodeLengthMean, valueLoss, policyLoss, entropy, explainedVariance,
+        criticGradNorm, actorGradNorm, evalReturnMean, evalReturnStd, evalLengthMean, rolloutSeconds,
+        rolloutComputeSeconds, writeSeconds, readSeconds, learnSeconds, evalSeconds, checkpointSeconds,
+        overheadSeconds, roundSeconds, wallSeconds, group, sampleVersion, staleness, rhoMean, rhoMax,
+        correctedFraction, java.util.List.copyOf(committed));
+  }
 
   /** A synchronized round: all actors, samples of the current policy. */
   public RoundRecord(int round, int policyVersion, long envSteps, long episodes, int episodesInRound,
@@ -46,7 +76,7 @@ public record RoundRecord(int round, int policyVersion, long envSteps, long epis
         episodeReturnMax, episodeLengthMean, valueLoss, policyLoss, entropy, explainedVariance, criticGradNorm,
         actorGradNorm, evalReturnMean, evalReturnStd, evalLengthMean, rolloutSeconds, rolloutComputeSeconds,
         writeSeconds, readSeconds, learnSeconds, evalSeconds, checkpointSeconds, overheadSeconds, roundSeconds,
-        wallSeconds, -1, policyVersion, 0, Double.NaN, Double.NaN, Double.NaN);
+        wallSeconds, -1, policyVersion, 0, Double.NaN, Double.NaN, Double.NaN, null);
   }
 
   static final String CSV_HEADER = "round,policy_version,env_steps,episodes,episodes_in_round,"

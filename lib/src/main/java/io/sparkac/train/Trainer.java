@@ -85,6 +85,13 @@ public final class Trainer {
     if (config.parallel().async()) {
       return new AsyncTrainer(spark, config, mode).run(); // parallel.mode = async: one update per group
     }
+    checkRunFolder(storage, layout, mode); // before the lock creates the folder
+    try (RunLock lock = RunLock.acquire(storage, layout)) {
+      return train();
+    }
+  }
+
+  private TrainResult train() {
     long wallStart = System.nanoTime();
     Environment probe = Environments.create(config.env());
     if (config.env().custom()) {
@@ -109,8 +116,11 @@ public final class Trainer {
     int committed = prepareRunFolder(storage, layout, manifest, mode);
     if (committed >= 0) {
       RunState state = checkpoints.readState(committed);
+      TrainConfig before = ConfigLoader.parse(state.config(), List.of());
+      FixedKeys.check(before, config, layout.root());
       actorNet = checkpoints.readActor(committed);
       criticNet = checkpoints.readCritic(committed);
+      applyLearningRates(before, config, actorNet, criticNet);
       actors = checkpoints.readSnapshots(committed);
       Checkpoints.Normalization saved = checkpoints.readNormalization(committed);
       normalizer = saved.observations();
@@ -153,7 +163,8 @@ public final class Trainer {
       List<RolloutResult> parts = onExecutors(() -> rollout.run(policy, roundDir, collect));
       long tRollout = System.nanoTime();
       actors = collectSnapshots(parts);
-      checkpoints.writeSnapshots(round, actors);
+      List<RunFile> files = committedParquet(layout, round, parts);
+      files.add(checkpoints.writeSnapshots(round, actors));
       long t1 = System.nanoTime();
 
       // ---- the round's rows, as the rollout tasks returned them; compute targets and advantages,
@@ -202,9 +213,9 @@ public final class Trainer {
       Episodes ep = Episodes.of(parts);
       episodes += ep.count();
       double wall = wallBefore + (System.nanoTime() - wallStart) / 1e9;
-      checkpoints.write(round, learner.actor(), learner.critic(),
+      files.addAll(checkpoints.write(round, learner.actor(), learner.critic(),
           new RunState(round, round + 1, envSteps, episodes, config.run().seed(), wall, ConfigLoader.render(config)),
-          new Checkpoints.Normalization(normalizer, learner.rewardScaler()));
+          new Checkpoints.Normalization(normalizer, learner.rewardScaler())));
       long tCheckpoint = System.nanoTime();
       long compute = parts.stream().mapToLong(RolloutResult::computeNanos).max().orElse(0);
       long write = parts.stream().mapToLong(RolloutResult::writeNanos).max().orElse(0);
@@ -214,7 +225,7 @@ public final class Trainer {
           stats.explainedVariance(), stats.criticGradNorm(), stats.actorGradNorm(), eval[0], eval[1], eval[2],
           (tRollout - t0) / 1e9, compute / 1e9, write / 1e9, (tRead - t1) / 1e9, (t2 - tRead) / 1e9,
           (tEval - t2) / 1e9, (tCheckpoint - tEval + t1 - tRollout) / 1e9,
-          (total - compute - (t2 - tRead) - (tEval - t2)) / 1e9, total / 1e9, wall);
+          (total - compute - (t2 - tRead) - (tEval - t2)) / 1e9, total / 1e9, wall).withFiles(files);
       manifest.commit(record);
       history.add(record);
       manifest.writeMetricsCsv(history);
@@ -231,6 +242,35 @@ public final class Trainer {
   }
 
   /**
+   * The Parquet files the rollout tasks wrote into round {@code round}'s folder, with the sizes and
+   * checksums the tasks computed as they wrote them.
+   */
+  static List<RunFile> committedParquet(RunLayout layout, int round, List<RolloutResult> parts) {
+    List<RunFile> files = new ArrayList<>(parts.size() + 5);
+    for (RolloutResult p : parts) {
+      String name = new org.apache.hadoop.fs.Path(p.file()).getName();
+      files.add(RunFile.of(layout.relative(new org.apache.hadoop.fs.Path(layout.trajectoryRound(round), name)),
+          p.fileDigest()));
+    }
+    return files;
+  }
+
+  /**
+   * The restored networks keep the learning rates they were saved with: a resume that changes
+   * {@code learner.actor-learning-rate} or {@code learner.critic-learning-rate} sets the new rate
+   * on them (their optimizer state stays). Unchanged rates are left alone.
+   */
+  static void applyLearningRates(TrainConfig before, TrainConfig now, MultiLayerNetwork actor,
+      MultiLayerNetwork critic) {
+    if (before.learner().actorLearningRate() != now.learner().actorLearningRate()) {
+      actor.setLearningRate(now.learner().actorLearningRate());
+    }
+    if (before.learner().criticLearningRate() != now.learner().criticLearningRate()) {
+      critic.setLearningRate(now.learner().criticLearningRate());
+    }
+  }
+
+  /**
    * Fails with a configuration error when the learner cannot train this action space:
    * {@code learner.mode = spark} fits discrete (categorical) policies only. Jobs call it before any
    * Spark work.
@@ -244,10 +284,14 @@ public final class Trainer {
   }
 
   /**
-   * Checks the run folder against the start mode; returns the round to resume after, or -1. Also
-   * removes what an interrupted round left behind past the last commit. A new run creates its
-   * (empty) manifest folder first, so that a run killed before its first commit is still
-   * recognisable as a run and {@code --resume} restarts it from round 0.
+   * Checks the run folder against the start mode; returns the round to resume after, or -1. The
+   * caller holds the folder's {@link RunLock}. Also removes what an interrupted round left behind
+   * past the last commit, and on a resume checks that the committed rounds' files are intact
+   * (sizes of all, checksums of the last round's snapshots and checkpoint, which the resume
+   * loads). A new run creates its (empty) manifest folder first, so that a run killed before its
+   * first commit is still recognisable as a run and {@code --resume} restarts it from round 0.
+   * An overwrite deletes the run's own entries only ({@link RunLayout#isRunEntry}); files the
+   * user put into the folder stay, and the log says so.
    */
   static int prepareRunFolder(Storage storage, RunLayout layout, Manifest manifest, StartMode mode) {
     checkRunFolder(storage, layout, mode);
@@ -257,7 +301,23 @@ public final class Trainer {
         return -1;
       }
       case OVERWRITE -> {
-        storage.delete(layout.root());
+        List<String> kept = new ArrayList<>();
+        for (FileStatus s : storage.list(layout.root())) {
+          String name = s.getPath().getName();
+          if (RunLock.FILE.equals(name) || name.equals(layout.manifest().getName())) {
+            continue; // the lock is held by this run; the manifest goes last, below
+          }
+          if (RunLayout.isRunEntry(name)) {
+            storage.delete(s.getPath());
+          } else {
+            kept.add(name);
+          }
+        }
+        // Last, so that an overwrite killed half-way leaves a folder still recognisable as a run.
+        storage.delete(layout.manifest());
+        if (!kept.isEmpty()) {
+          log.info("overwriting the run in {}: kept what is not the run's: {}", layout.root(), kept);
+        }
         storage.mkdirs(layout.manifest());
         return -1;
       }
@@ -265,6 +325,12 @@ public final class Trainer {
         storage.mkdirs(layout.manifest());
         int last = manifest.lastCommitted();
         removeUncommitted(storage, layout, last);
+        if (last >= 0) {
+          List<RoundRecord> records = manifest.readAll();
+          manifest.verify(records, "", false);
+          manifest.verify(List.of(records.get(records.size() - 1)), "actors/", true);
+          manifest.verify(List.of(records.get(records.size() - 1)), "checkpoints/", true);
+        }
         return last;
       }
     }
@@ -273,20 +339,42 @@ public final class Trainer {
   /**
    * Refuses a run folder that does not fit the start mode, naming the folder and the flag to
    * pass: a new run into a folder that is not empty (an existing run folder is never overwritten
-   * silently), or a resume of a folder that is not a run. Jobs call it before any Spark work;
-   * {@link #run()} calls it again.
+   * silently), a resume of a folder that is not a run, an overwrite of a folder that is not a run
+   * (not empty and without a {@code manifest/} folder: it may hold anything; the run's lock file
+   * does not count). Jobs call it before any Spark work; {@link #run()} calls it again, before and
+   * after it locks the folder.
    *
    * @throws RunFolderException when the folder does not fit
    */
   public static void checkRunFolder(Storage storage, RunLayout layout, StartMode mode) {
-    boolean exists = storage.nonEmptyDir(layout.root());
+    List<String> entries = new ArrayList<>();
+    if (storage.isFile(layout.root())) {
+      throw new RunFolderException("run folder " + layout.root() + " is a file, not a folder; choose another"
+          + " run.dir");
+    }
+    if (storage.exists(layout.root())) {
+      for (FileStatus s : storage.list(layout.root())) {
+        String name = s.getPath().getName();
+        if (!name.equals(RunLock.FILE) && !name.equals("." + RunLock.FILE + ".crc")) {
+          entries.add(name);
+        }
+      }
+    }
+    boolean exists = !entries.isEmpty();
+    boolean isRun = storage.exists(layout.manifest());
     if (mode == StartMode.FRESH && exists) {
       throw new RunFolderException("run folder " + layout.root() + " already exists and is not empty; "
           + "pass --resume to continue it or --overwrite to replace it");
     }
-    if (mode == StartMode.RESUME && exists && !storage.exists(layout.manifest())) {
+    if (mode == StartMode.RESUME && exists && !isRun) {
       throw new RunFolderException("cannot resume " + layout.root() + ": it is not a run folder "
           + "(no manifest/ folder); pass --overwrite to replace it with a new run");
+    }
+    if (mode == StartMode.OVERWRITE && exists && !isRun) {
+      entries.sort(null);
+      throw new RunFolderException("cannot overwrite " + layout.root() + ": it is not a run folder (no manifest/"
+          + " folder) and holds " + String.join(", ", entries.subList(0, Math.min(5, entries.size())))
+          + (entries.size() > 5 ? ", ..." : "") + "; --overwrite replaces run folders only: choose another run.dir");
     }
   }
 
