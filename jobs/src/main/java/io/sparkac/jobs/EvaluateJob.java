@@ -1,6 +1,5 @@
 package io.sparkac.jobs;
 
-import io.sparkac.config.ConfigLoader;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.env.Space;
 import io.sparkac.policy.ObservationNormalizer;
@@ -102,7 +101,7 @@ final class EvaluateJob {
     }
     Checkpoints checkpoints = new Checkpoints(storage, layout);
     RunState state = checkpoints.readState(r);
-    TrainConfig config = ConfigLoader.parse(state.config(), List.of());
+    TrainConfig config = state.configIn(runDir, List.of());
     int k = episodes == null ? config.eval().episodes() : episodes;
     MlpWeights actor = MlpWeights.of(checkpoints.readActor(r), config.network().activation());
     MlpWeights critic = MlpWeights.of(checkpoints.readCritic(r), config.network().activation());
