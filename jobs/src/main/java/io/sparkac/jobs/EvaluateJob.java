@@ -103,7 +103,7 @@ final class EvaluateJob {
     }
     Checkpoints checkpoints = new Checkpoints(storage, layout);
     RunState state = checkpoints.readState(r);
-    TrainConfig config = ConfigLoader.parse(state.config(), List.of());
+    TrainConfig config = state.configIn(runDir, List.of());
     int k = episodes == null ? config.eval().episodes() : episodes;
     // K episodes (--episodes sets eval.episodes) must fit the driver's and the executors' heaps:
     // checked before the evaluation's Spark job and before the round's eval folder is replaced.

@@ -10,13 +10,16 @@ import io.sparkac.env.EnvFactory;
 import io.sparkac.rollout.Environments;
 import io.sparkac.storage.Storage;
 import io.sparkac.train.Checkpoints;
+import io.sparkac.train.FixedKeys;
 import io.sparkac.train.Manifest;
 import io.sparkac.train.RunFolderException;
 import io.sparkac.train.RunLayout;
+import io.sparkac.train.RunLock;
 import io.sparkac.train.RunState;
 import io.sparkac.train.StartMode;
 import io.sparkac.train.TrainResult;
 import io.sparkac.train.Trainer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,12 +47,20 @@ final class TrainJob {
     List<String> overrides = new ArrayList<>();
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
-      if (a.equals("--overwrite")) {
-        mode = StartMode.OVERWRITE;
-      } else if (a.equals("--resume")) {
-        mode = StartMode.RESUME;
-        if (configFile == null && i + 1 < args.length && !args[i + 1].contains("=") && !args[i + 1].endsWith(".conf")) {
+      if (a.equals("--overwrite") || a.equals("--resume")) {
+        StartMode m = a.equals("--overwrite") ? StartMode.OVERWRITE : StartMode.RESUME;
+        if (mode != StartMode.FRESH && mode != m) {
+          throw new Main.UsageException("train: --resume and --overwrite exclude each other");
+        }
+        mode = m;
+        if (m == StartMode.RESUME && configFile == null && i + 1 < args.length && !args[i + 1].startsWith("--")
+            && !args[i + 1].contains("=")) {
           resumeDir = args[++i];
+          if (resumeDir.endsWith(".conf") || Files.isRegularFile(Path.of(resumeDir))) {
+            throw new Main.UsageException("train --resume " + resumeDir + ": " + resumeDir + " is a "
+                + (resumeDir.endsWith(".conf") ? "config file" : "file") + ", not a run folder; to resume the run it"
+                + " configures: train " + resumeDir + " --resume; to resume a run folder: train --resume <run-dir>");
+          }
         }
       } else if (a.startsWith("--")) {
         throw new Main.UsageException("train: unknown option " + a);
@@ -62,6 +73,10 @@ final class TrainJob {
       }
     }
     TrainConfig config;
+    if (resumeDir != null && configFile != null) {
+      throw new Main.UsageException("train --resume " + resumeDir + " " + configFile + ": a run folder resumes with"
+          + " the config saved in it; to resume with a config file: train " + configFile + " --resume");
+    }
     if (resumeDir != null) {
       config = configOfRun(resumeDir, overrides);
     } else {
@@ -74,7 +89,13 @@ final class TrainJob {
     io.sparkac.env.Environment probe = checkEnvironment(config);
     // a round, an evaluation or networks that cannot fit a heap (or a Java array)
     MemoryCheck.check(config, MemoryCheck.Shapes.of(probe), Sessions.memoryLimits(), false);
-    Trainer.checkRunFolder(new Storage(new Configuration()), RunLayout.of(config.run().dir()), mode);
+    Storage storage = new Storage(new Configuration());
+    RunLayout layout = RunLayout.of(config.run().dir());
+    Trainer.checkRunFolder(storage, layout, mode);
+    RunLock.checkFree(storage, layout);
+    if (mode == StartMode.RESUME) {
+      checkFixedKeys(storage, layout, config);
+    }
     // Loading ND4J's native libraries and DL4J's classes takes 1-2 s: do it while Spark starts.
     Thread warmUp = new Thread(() -> Networks.critic(4, config), "sparkac-nd4j-warm-up");
     warmUp.setDaemon(true);
@@ -179,16 +200,46 @@ final class TrainJob {
     return Charts.writeLearningCurve(storage, RunLayout.of(config.run().dir()), config.run().id());
   }
 
-  /** The config a run was started with, from its last committed checkpoint. */
+  /**
+   * The config a run was started with, from its last committed checkpoint, with {@code overrides}
+   * on top, in the folder {@code dir}: the run.dir saved in the checkpoint is where the run was
+   * then, not where it is now (it may have been moved or copied), so it is never used.
+   */
   static TrainConfig configOfRun(String dir, List<String> overrides) {
     Storage storage = new Storage(new Configuration());
     RunLayout layout = RunLayout.of(dir);
+    if (!storage.exists(layout.root())) {
+      throw new Main.UsageException("train --resume " + dir + ": no such run folder");
+    }
+    Trainer.checkRunFolder(storage, layout, StartMode.RESUME);
     int last = new Manifest(storage, layout).lastCommitted();
     if (last < 0) {
       throw new Main.UsageException("train --resume: " + dir + " has no committed round to resume from (its config"
           + " is saved with the first checkpoint); run train <config.conf> --resume to start it again");
     }
     RunState state = new Checkpoints(storage, layout).readState(last);
-    return ConfigLoader.parse(state.config(), overrides);
+    TrainConfig config = state.configIn(dir, overrides);
+    TrainConfig withOverrides = ConfigLoader.parse(state.config(), overrides);
+    if (!withOverrides.run().dir().equals(config.run().dir())
+        && overrides.stream().anyMatch(o -> o.trim().startsWith("run.dir"))) {
+      throw new ConfigException("run.dir", withOverrides.run().dir(), "cannot be set with train --resume " + dir
+          + ", which reads and writes " + dir);
+    }
+    return config;
+  }
+
+  /**
+   * A resume may not change a key fixed for the life of the run ({@link FixedKeys}): checked
+   * against the config saved with the run's last committed checkpoint, before any Spark work.
+   */
+  static void checkFixedKeys(Storage storage, RunLayout layout, TrainConfig config) {
+    if (!storage.exists(layout.manifest())) {
+      return; // nothing to resume: the run starts
+    }
+    int last = new Manifest(storage, layout).lastCommitted();
+    if (last >= 0) {
+      RunState state = new Checkpoints(storage, layout).readState(last);
+      FixedKeys.check(ConfigLoader.parse(state.config(), List.of()), config, layout.root());
+    }
   }
 }

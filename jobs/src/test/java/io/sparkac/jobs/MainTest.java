@@ -8,6 +8,17 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkac.config.ConfigLoader;
+import io.sparkac.config.TrainConfig;
+import io.sparkac.storage.Storage;
+import io.sparkac.train.Manifest;
+import io.sparkac.train.RoundRecord;
+import io.sparkac.train.RunLayout;
+import io.sparkac.train.RunLock;
+import io.sparkac.train.RunState;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkContext$;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterEach;
@@ -213,5 +224,73 @@ class MainTest {
   void aNaNTargetReturn() {
     assertThat(exitsWith2("train", conf.toString(), "eval.target-return=NaN"))
         .isEqualTo("error: eval.target-return = \"NaN\": must be a finite number or none\n");
+  }
+
+  @Test
+  void resumeGivenAConfigFileSaysItIsOne() {
+    assertThat(exitsWith2("train", "--resume", conf.toString())).startsWith("error: train --resume " + conf + ": "
+        + conf + " is a config file, not a run folder; to resume the run it configures: train " + conf
+        + " --resume; to resume a run folder: train --resume <run-dir>\n");
+  }
+
+  @Test
+  void resumeAndOverwriteTogether() {
+    assertThat(exitsWith2("train", conf.toString(), "--resume", "--overwrite"))
+        .startsWith("error: train: --resume and --overwrite exclude each other\n");
+    err.reset();
+    Path dir = tmp.resolve("somerun");
+    assertThat(exitsWith2("train", "--resume", dir.toString(), conf.toString())).startsWith("error: train --resume "
+        + dir + " " + conf + ": a run folder resumes with the config saved in it; to resume with a config file:"
+        + " train " + conf + " --resume\n");
+  }
+
+  /** A run folder as a run started in {@code original} leaves it after round 0, at {@code dir}. */
+  static Path runFolder(Path dir, Path original, String... overrides) throws IOException {
+    List<String> all = new java.util.ArrayList<>(List.of("run.dir=" + original, "rollout.actors=4"));
+    all.addAll(List.of(overrides));
+    TrainConfig config = ConfigLoader.parse("", all);
+    Storage storage = new Storage(new Configuration());
+    RunLayout layout = RunLayout.of(dir.toString());
+    new Manifest(storage, layout).commit(new RoundRecord(0, 0, new RoundRecord.Totals(256, 0),
+        new RoundRecord.Episodes(0, 0, 0, 0, 0), new RoundRecord.Losses(0, 0, 0, 0, 0, 0),
+        new RoundRecord.Eval(0, 0, 0), new RoundRecord.Phases(0, 0, 0, 0, 0, 0, 0, 0, 0, 0),
+        RoundRecord.Source.synchronous(0), null));
+    storage.writeAtomically(new org.apache.hadoop.fs.Path(layout.checkpoint(0), "state.json"),
+        out -> out.write(new ObjectMapper().writeValueAsBytes(new RunState(0, 1, 256, 0, 1, 1.0,
+            ConfigLoader.render(config)))));
+    return dir;
+  }
+
+  @Test
+  void aMovedRunIsResumedWhereItIsNotWhereItWasStarted() throws IOException {
+    Path moved = runFolder(tmp.resolve("moved"), tmp.resolve("original"));
+
+    TrainConfig config = TrainJob.configOfRun(moved.toString(), List.of("run.total-steps=1024"));
+
+    assertThat(config.run().dir()).isEqualTo(moved.toString());
+    assertThat(config.run().totalSteps()).isEqualTo(1024);
+    assertThat(tmp.resolve("original")).doesNotExist();
+  }
+
+  @Test
+  void resumeRefusesAnOverrideThatChangesTheNetworks() throws IOException {
+    Path run = runFolder(tmp.resolve("existing"), tmp.resolve("existing"));
+
+    assertThat(exitsWith2("train", "--resume", run.toString(), "network.hidden=[32]")).isEqualTo("error: "
+        + "network.hidden = [32]: cannot change on resume: the run in " + run + " has network.hidden = [64, 64] and"
+        + " the checkpoint's networks are built with it; start a new run (another run.dir) to change it\n");
+    err.reset();
+    Files.writeString(conf, "run.dir = \"" + run + "\"\nrollout.actors = 4\n");
+    assertThat(exitsWith2("train", conf.toString(), "--resume", "rollout.actors=32")).startsWith("error: "
+        + "rollout.actors = 32: cannot change on resume: the run in " + run + " has rollout.actors = 4 and ");
+  }
+
+  @Test
+  void aRunFolderThatAnotherRunWritesIsRefused() throws IOException {
+    Path run = tmp.resolve("held");
+    try (RunLock held = RunLock.acquire(new Storage(new Configuration()), RunLayout.of(run.toString()))) {
+      assertThat(exitsWith2("train", conf.toString(), "--overwrite", "run.dir=" + run)).startsWith("error: run folder "
+          + run + " is being written by another run in this process (host=");
+    }
   }
 }

@@ -12,7 +12,6 @@ import static org.apache.spark.sql.functions.stddev_pop;
 import static org.apache.spark.sql.functions.sum;
 
 import io.sparkac.advantage.Advantages;
-import io.sparkac.config.ConfigLoader;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.nn.MlpForward;
 import io.sparkac.nn.MlpWeights;
@@ -76,7 +75,7 @@ public final class TrajectoryAnalysis {
           + layout.manifest() + "); train it first, or check the path");
     }
     int last = records.get(records.size() - 1).round();
-    TrainConfig config = ConfigLoader.parse(new Checkpoints(storage, layout).readState(last).config(), List.of());
+    TrainConfig config = new Checkpoints(storage, layout).readState(last).configIn(runDir, List.of());
     return new TrajectoryAnalysis(spark, layout, storage, List.copyOf(records), config);
   }
 
@@ -125,6 +124,8 @@ public final class TrajectoryAnalysis {
 
   /** The training rows of the committed rounds, with the {@code round} column. */
   public Dataset<Row> trajectories() {
+    // a committed file of another size than its manifest entry recorded fails here, with its round
+    new Manifest(storage, layout).verify(records, "trajectories/", false);
     return readRounds(layout.trajectories(), committedRounds(), "training trajectories");
   }
 
@@ -254,6 +255,8 @@ public final class TrajectoryAnalysis {
       throw new IllegalArgumentException("round " + round + " of " + layout.root() + " is not committed; "
           + "committed rounds: " + rangeText(committedRounds()));
     }
+    new Manifest(storage, layout).verify(records.stream().filter(r -> r.round() == round).toList(),
+        "trajectories/", false);
     RoundData d = described("analysis: read round " + round + " for its advantages",
         () -> TrajectoryReader.readRound(spark, layout.trajectoryRound(round).toString()));
     MlpForward critic = new MlpForward(criticBefore(round, d.obsSize()));

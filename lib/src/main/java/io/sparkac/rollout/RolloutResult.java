@@ -1,5 +1,6 @@
 package io.sparkac.rollout;
 
+import io.sparkac.storage.FileDigest;
 import io.sparkac.trajectory.RoundChunk;
 import java.io.Serializable;
 
@@ -9,8 +10,8 @@ import java.io.Serializable;
  * asked for them, the rows it wrote, packed ({@code chunk}; null otherwise), so that the
  * driver's learner needs no second job to read the round back. {@code computeNanos} is the
  * stepping loop (environments, inference, sampling, filling the row buffers); {@code writeNanos}
- * the Parquet write.
+ * the Parquet write; {@code fileDigest} the size and CRC32C of the Parquet file it wrote.
  */
 public record RolloutResult(ActorRange range, String file, long rows, ActorSnapshot[] snapshots,
     double[] episodeReturns, int[] episodeLengths, boolean[] episodeTerminated, String executorId,
-    long computeNanos, long writeNanos, RoundChunk chunk) implements Serializable {}
+    long computeNanos, long writeNanos, RoundChunk chunk, FileDigest fileDigest) implements Serializable {}

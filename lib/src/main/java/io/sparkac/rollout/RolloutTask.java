@@ -5,6 +5,7 @@ import io.sparkac.env.Environment;
 import io.sparkac.env.StepResult;
 import io.sparkac.nn.MlpForward;
 import io.sparkac.random.Seeds;
+import io.sparkac.storage.FileDigest;
 import io.sparkac.trajectory.RoundChunk;
 import io.sparkac.trajectory.StepBatch;
 import io.sparkac.trajectory.TrajectoryWriter;
@@ -153,7 +154,7 @@ public final class RolloutTask implements FlatMapFunction<Iterator<ActorRange>, 
 
     long computed = System.nanoTime();
     Path file = new Path(roundDir, range.fileName());
-    TrajectoryWriter.write(batch, file, attempt, hadoopConf.value().value());
+    FileDigest digest = TrajectoryWriter.write(batch, file, attempt, hadoopConf.value().value());
     long written = System.nanoTime();
 
     ActorSnapshot[] snapshots = new ActorSnapshot[n];
@@ -170,7 +171,7 @@ public final class RolloutTask implements FlatMapFunction<Iterator<ActorRange>, 
       term[i] = terminatedEpisodes.get(i);
     }
     return new RolloutResult(range, file.toString(), batch.rows(), snapshots, r, l, term, executorId,
-        computed - start, written - computed, returnRows ? RoundChunk.of(batch) : null);
+        computed - start, written - computed, returnRows ? RoundChunk.of(batch) : null, digest);
   }
 
   static void checkFinite(float[] obs, double reward, int round, int actorId) {

@@ -51,6 +51,16 @@ public final class Storage {
     }
   }
 
+  /** True when the path exists and is a file, not a folder. */
+  public boolean isFile(Path path) {
+    try {
+      FileSystem fs = fs(path);
+      return fs.exists(path) && fs.getFileStatus(path).isFile();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot check " + path, e);
+    }
+  }
+
   /** True when the path is a folder with at least one entry. */
   public boolean nonEmptyDir(Path path) {
     try {
@@ -101,21 +111,26 @@ public final class Storage {
   /**
    * Writes {@code target} atomically: into {@code _<name>.tmp} beside it, then a rename that
    * replaces any existing file (FileContext's rename with OVERWRITE is atomic on HDFS and on
-   * local disks).
+   * local disks). Returns the size and CRC32C of the bytes written, computed on the way.
    */
-  public void writeAtomically(Path target, Writer body) {
+  public FileDigest writeAtomically(Path target, Writer body) {
     Path tmp = new Path(target.getParent(), "_" + target.getName() + ".tmp");
     try {
       FileSystem fs = fs(target);
       fs.mkdirs(target.getParent());
+      FileDigest digest;
       try (FSDataOutputStream out = fs.create(tmp, true)) {
-        body.write(out);
+        FileDigest.Stream digesting = new FileDigest.Stream(out);
+        body.write(digesting);
+        digesting.flush();
+        digest = digesting.digest();
         // hflush, not hsync: the rename below must not expose a half-written file to readers or
         // to a process that restarts after a kill; surviving a power loss is the file system's
         // job (an fsync per file costs 50-100 ms on this machine's disks).
         out.hflush();
       }
       rename(tmp, target, true);
+      return digest;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + target, e);
     }

@@ -66,21 +66,15 @@ final class AsyncSampling implements Sampling {
   private final InFlightGroups inFlight;
   private boolean started;
 
-  /**
-   * @param history the committed updates of a resumed run (empty for a new one)
-   * @param resumedConfig the config the resumed run was started with, or null for a new run
-   */
+  /** {@code history}: the committed updates of a resumed run (empty for a new one). */
   AsyncSampling(SparkSession spark, TrainConfig config, Rollout rollout, Storage storage, RunLayout layout,
-      Checkpoints checkpoints, Environment probe, List<RoundRecord> history, TrainConfig resumedConfig) {
+      Checkpoints checkpoints, Environment probe, List<RoundRecord> history) {
     this.config = config;
     this.rollout = rollout;
     this.storage = storage;
     this.layout = layout;
     this.checkpoints = checkpoints;
     this.probe = probe;
-    if (resumedConfig != null) {
-      checkSameGroups(resumedConfig);
-    }
     warnUnlessFair(spark);
     this.groups = rollout.groups(config.parallel().groups());
     this.replay = replayOrder(groups.size());
@@ -236,23 +230,6 @@ final class AsyncSampling implements Sampling {
     }
     log.info("replaying the completion order of {} ({} updates)", dir, order.length);
     return order;
-  }
-
-  /** A run is resumed with the groups it was run with: the recorded groups and versions refer to them. */
-  private void checkSameGroups(TrainConfig before) {
-    if (!before.parallel().async()) {
-      return; // a synchronized round learned from every actor: any grouping continues it
-    }
-    check("parallel.groups", config.parallel().groups(), before.parallel().groups());
-    check("rollout.partitions", config.rollout().partitions(), before.rollout().partitions());
-    check("rollout.actors", config.rollout().actors(), before.rollout().actors());
-  }
-
-  private void check(String key, int now, int before) {
-    if (now != before) {
-      throw new ConfigException(key, now, "must be " + before + " to resume " + layout.root()
-          + " in async mode: its updates were learned from groups built with that value");
-    }
   }
 
   private static void warnUnlessFair(SparkSession spark) {

@@ -6,11 +6,14 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.sparkac.learner.RewardScaler;
 import io.sparkac.policy.ObservationNormalizer;
 import io.sparkac.rollout.ActorSnapshot;
+import io.sparkac.storage.FileDigest;
 import io.sparkac.storage.Storage;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.hadoop.fs.Path;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
@@ -24,6 +27,11 @@ public final class Checkpoints {
       .enable(SerializationFeature.INDENT_OUTPUT)
       .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
   private static final int SNAPSHOT_FORMAT = 1;
+  static final String ACTOR = "actor.zip";
+  static final String CRITIC = "critic.zip";
+  static final String STATE = "state.json";
+  static final String NORMALIZATION = "normalization.json";
+  static final String SNAPSHOTS = "snapshots.bin";
 
   private final Storage storage;
   private final RunLayout layout;
@@ -39,34 +47,46 @@ public final class Checkpoints {
   /**
    * Writes both networks (with their updater state, so Adam's moments and step count survive),
    * the run state and the normalisation statistics into {@code checkpoints/round=N/}, built under
-   * a hidden name and renamed into place whole.
+   * a hidden name and renamed into place whole. Returns the files written, with their sizes and
+   * checksums, for the round's manifest entry.
    */
-  public void write(int round, MultiLayerNetwork actor, MultiLayerNetwork critic, RunState state,
+  public List<RunFile> write(int round, MultiLayerNetwork actor, MultiLayerNetwork critic, RunState state,
       Normalization normalization) {
     Path target = layout.checkpoint(round);
     Path tmp = new Path(layout.checkpoints(), "_round=" + round + ".tmp");
     storage.delete(tmp);
     storage.mkdirs(tmp);
-    writeModel(new Path(tmp, "actor.zip"), actor);
-    writeModel(new Path(tmp, "critic.zip"), critic);
-    storage.writeAtomically(new Path(tmp, "state.json"), out -> JSON.writeValue(nonClosing(out), state));
-    storage.writeAtomically(new Path(tmp, "normalization.json"),
-        out -> JSON.writeValue(nonClosing(out), normalization));
+    List<RunFile> files = new ArrayList<>(CHECKPOINT_FILES.size());
+    files.add(file(round, ACTOR, writeModel(new Path(tmp, ACTOR), actor)));
+    files.add(file(round, CRITIC, writeModel(new Path(tmp, CRITIC), critic)));
+    files.add(file(round, STATE, storage.writeAtomically(new Path(tmp, STATE),
+        out -> JSON.writeValue(nonClosing(out), state))));
+    files.add(file(round, NORMALIZATION, storage.writeAtomically(new Path(tmp, NORMALIZATION),
+        out -> JSON.writeValue(nonClosing(out), normalization))));
     // An uncommitted checkpoint of this round from a run that died may be there: replace it.
     storage.delete(target);
     storage.rename(tmp, target, false);
+    return files;
   }
 
-  private void writeModel(Path path, MultiLayerNetwork net) {
-    storage.writeAtomically(path, out -> ModelSerializer.writeModel(net, nonClosing(out), true));
+  private RunFile file(int round, String name, FileDigest digest) {
+    return RunFile.of(layout.relative(new Path(layout.checkpoint(round), name)), digest);
   }
+
+  private FileDigest writeModel(Path path, MultiLayerNetwork net) {
+    return storage.writeAtomically(path, out -> ModelSerializer.writeModel(net, nonClosing(out), true));
+  }
+
+  /** The files of a checkpoint, in {@code checkpoints/round=N/}. */
+  static final List<String> CHECKPOINT_FILES = List.of(Checkpoints.ACTOR, Checkpoints.CRITIC, Checkpoints.STATE,
+      Checkpoints.NORMALIZATION);
 
   public MultiLayerNetwork readActor(int round) {
-    return readModel(new Path(layout.checkpoint(round), "actor.zip"));
+    return readModel(new Path(layout.checkpoint(round), ACTOR));
   }
 
   public MultiLayerNetwork readCritic(int round) {
-    return readModel(new Path(layout.checkpoint(round), "critic.zip"));
+    return readModel(new Path(layout.checkpoint(round), CRITIC));
   }
 
   private MultiLayerNetwork readModel(Path path) {
@@ -74,17 +94,18 @@ public final class Checkpoints {
   }
 
   public Normalization readNormalization(int round) {
-    return storage.read(new Path(layout.checkpoint(round), "normalization.json"),
+    return storage.read(new Path(layout.checkpoint(round), NORMALIZATION),
         in -> JSON.readValue(in, Normalization.class));
   }
 
   public RunState readState(int round) {
-    return storage.read(new Path(layout.checkpoint(round), "state.json"), in -> JSON.readValue(in, RunState.class));
+    return storage.read(new Path(layout.checkpoint(round), STATE), in -> JSON.readValue(in, RunState.class));
   }
 
-  /** Writes the actors' end-of-round snapshots, in actor-id order. */
-  public void writeSnapshots(int round, ActorSnapshot[] snapshots) {
-    storage.writeAtomically(new Path(layout.actorsRound(round), "snapshots.bin"), raw -> {
+  /** Writes the actors' end-of-round snapshots, in actor-id order; returns the file written. */
+  public RunFile writeSnapshots(int round, ActorSnapshot[] snapshots) {
+    Path file = new Path(layout.actorsRound(round), SNAPSHOTS);
+    return RunFile.of(layout.relative(file), storage.writeAtomically(file, raw -> {
       DataOutputStream out = new DataOutputStream(raw);
       out.writeInt(SNAPSHOT_FORMAT);
       out.writeInt(snapshots.length);
@@ -104,11 +125,11 @@ public final class Checkpoints {
         out.writeInt(s.episodeLength());
       }
       out.flush();
-    });
+    }));
   }
 
   public ActorSnapshot[] readSnapshots(int round) {
-    Path file = new Path(layout.actorsRound(round), "snapshots.bin");
+    Path file = new Path(layout.actorsRound(round), SNAPSHOTS);
     return storage.read(file, raw -> {
       DataInputStream in = new DataInputStream(raw);
       int format = in.readInt();

@@ -2,14 +2,23 @@ package io.sparkac.train;
 
 import com.univocity.parsers.csv.CsvWriter;
 import com.univocity.parsers.csv.CsvWriterSettings;
+import io.sparkac.storage.FileDigest;
 import io.sparkac.storage.Storage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.hadoop.fs.ChecksumFileSystem;
 import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
 
 /**
  * The run's manifest: one small JSON file per committed round, written last in the round with an
@@ -60,6 +69,72 @@ public final class Manifest {
       all.add(read(r));
     }
     return all;
+  }
+
+  /**
+   * Checks the files that {@code records} committed, those whose path (relative to the run folder)
+   * starts with {@code prefix} ("" for all): each must be there with the size its round's entry
+   * recorded (one listing per folder), and with {@code checksums} also with the recorded CRC32C
+   * (which reads the files). Entries written before files were recorded are not checked.
+   *
+   * @throws RunFolderException naming the file, the round and what differs
+   */
+  public void verify(List<RoundRecord> records, String prefix, boolean checksums) {
+    Map<org.apache.hadoop.fs.Path, Map<String, Long>> listed = new HashMap<>();
+    for (RoundRecord r : records) {
+      if (r.files() == null) {
+        continue;
+      }
+      for (RunFile f : r.files()) {
+        if (!f.path().startsWith(prefix)) {
+          continue;
+        }
+        org.apache.hadoop.fs.Path path = layout.resolve(f.path());
+        Map<String, Long> sizes = listed.computeIfAbsent(path.getParent(), dir -> {
+          Map<String, Long> m = new HashMap<>();
+          for (FileStatus s : storage.list(dir)) {
+            m.put(s.getPath().getName(), s.getLen());
+          }
+          return m;
+        });
+        Long size = sizes.get(path.getName());
+        if (size == null) {
+          throw damaged(r, f, "is missing");
+        }
+        if (size != f.size()) {
+          throw damaged(r, f, "has " + size + " bytes, its manifest entry recorded " + f.size()
+              + (size < f.size() ? " (truncated)" : ""));
+        }
+        if (checksums) {
+          FileDigest actual = digestOf(path);
+          if (actual.crc32c() != f.crc32c()) {
+            throw damaged(r, f, String.format("has CRC32C %08x, its manifest entry recorded %08x", actual.crc32c(),
+                f.crc32c()));
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * The digest of a file's bytes, read past Hadoop's own checksums on a local disk
+   * ({@code .<name>.crc}), whose failure would not say which round the file belongs to.
+   */
+  private FileDigest digestOf(org.apache.hadoop.fs.Path path) {
+    FileSystem fs = storage.fs(path);
+    FileSystem raw = fs instanceof ChecksumFileSystem c ? c.getRawFileSystem() : fs;
+    try (InputStream in = raw.open(path)) {
+      FileDigest.Stream digest = new FileDigest.Stream(OutputStream.nullOutputStream());
+      in.transferTo(digest);
+      return digest.digest();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + path, e);
+    }
+  }
+
+  private RunFolderException damaged(RoundRecord r, RunFile f, String what) {
+    return new RunFolderException("committed round " + r.round() + " of " + layout.root() + " is damaged: "
+        + f.path() + " " + what + "; the file was changed after the round was committed");
   }
 
   /**

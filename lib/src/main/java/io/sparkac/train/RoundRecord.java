@@ -12,11 +12,13 @@ import java.util.function.Function;
 /**
  * One committed round (in asynchronous mode, one update): its manifest entry and its row of
  * {@code metrics.csv}, built from named parts. The JSON entry is flat (every part's fields at
- * the top level), as manifests have always been written.
+ * the top level), as manifests have always been written, with {@code files}: the files the round
+ * committed (its Parquet parts, its actor snapshots, its checkpoint), each with its size and
+ * CRC32C, paths relative to the run folder; null in entries written before they were recorded.
  */
 public record RoundRecord(int round, int policyVersion, @JsonUnwrapped Totals totals,
     @JsonUnwrapped Episodes episodes, @JsonUnwrapped Losses losses, @JsonUnwrapped Eval eval,
-    @JsonUnwrapped Phases phases, @JsonUnwrapped Source source) {
+    @JsonUnwrapped Phases phases, @JsonUnwrapped Source source, List<RunFile> files) {
 
   /** The run's totals once the round is committed. */
   public record Totals(long envSteps, long episodes) {}
@@ -125,7 +127,8 @@ public record RoundRecord(int round, int policyVersion, @JsonUnwrapped Totals to
     return new RoundRecord(flat.get("round").asInt(), flat.get("policyVersion").asInt(),
         Checkpoints.JSON.treeToValue(flat, Totals.class), Checkpoints.JSON.treeToValue(flat, Episodes.class),
         Checkpoints.JSON.treeToValue(flat, Losses.class), Checkpoints.JSON.treeToValue(flat, Eval.class),
-        Checkpoints.JSON.treeToValue(flat, Phases.class), Checkpoints.JSON.treeToValue(flat, Source.class));
+        Checkpoints.JSON.treeToValue(flat, Phases.class), Checkpoints.JSON.treeToValue(flat, Source.class),
+        flat.hasNonNull("files") ? List.of(Checkpoints.JSON.treeToValue(flat.get("files"), RunFile[].class)) : null);
   }
 
   /** A column of {@code metrics.csv}: its name, its type (int, long or double) and its value in a record. */

@@ -12,10 +12,32 @@ import org.apache.hadoop.fs.Path;
  *   metrics.csv                           every committed round's metrics (derived from the manifest)
  *   eval/round=N/part-*.parquet           evaluation episodes of round N's checkpoint (evaluate job)
  *   report/                               charts (PNG) and index.html (report job; train writes its learning curve)
+ *   lock                                  the lock of the process that writes the run ({@link RunLock})
  * </pre>
- * A round exists only once its manifest entry exists; readers ignore other round folders.
+ * A round exists only once its manifest entry exists; readers ignore other round folders. Every
+ * path a run records is relative to its folder, so a run folder stays valid when moved or copied.
  */
 public record RunLayout(Path root) {
+  /** The entries a run writes into its folder: all that {@code --overwrite} deletes. */
+  static final java.util.Set<String> ENTRIES = java.util.Set.of("trajectories", "actors", "checkpoints", "manifest",
+      "metrics.csv", "eval", "report", RunLock.FILE);
+
+  /**
+   * Whether {@code name}, an entry of a run folder, is one the run writes: one of {@link #ENTRIES},
+   * its temporary ({@code _<name>.tmp}) or a checksum file Hadoop's local file system keeps beside
+   * either ({@code .<name>.crc}).
+   */
+  public static boolean isRunEntry(String name) {
+    String n = name;
+    if (n.startsWith(".") && n.endsWith(".crc")) {
+      n = n.substring(1, n.length() - ".crc".length());
+    }
+    if (n.startsWith("_") && n.endsWith(".tmp")) {
+      n = n.substring(1, n.length() - ".tmp".length());
+    }
+    return ENTRIES.contains(n);
+  }
+
   public static RunLayout of(String dir) {
     return new RunLayout(new Path(dir));
   }
@@ -62,5 +84,20 @@ public record RunLayout(Path root) {
 
   public Path report() {
     return new Path(root, "report");
+  }
+
+  /** {@code path}, which lies under the run folder, relative to it ("checkpoints/round=3/actor.zip"). */
+  public String relative(Path path) {
+    String base = root.toUri().getPath().replaceAll("/+$", "") + "/";
+    String p = path.toUri().getPath();
+    if (!p.startsWith(base)) {
+      throw new IllegalArgumentException(path + " is not under the run folder " + root);
+    }
+    return p.substring(base.length());
+  }
+
+  /** A path relative to the run folder, as {@link #relative} gives it, resolved under it. */
+  public Path resolve(String relative) {
+    return new Path(root, relative);
   }
 }

@@ -35,9 +35,24 @@ public final class RunReader {
 
   /**
    * The trajectory rows of the committed rounds (schema {@code TrajectorySchema.SCHEMA}), checked
-   * as by {@link TrajectoryReader#open}.
+   * as by {@link TrajectoryReader#open}, and each committed Parquet file against the size its
+   * round's manifest entry recorded (a truncated file fails here, named with its round).
    */
   public Dataset<Row> trajectories() {
-    return TrajectoryReader.openRounds(spark, layout.trajectories().toString(), committedRounds());
+    List<RoundRecord> records = records();
+    manifest.verify(records, "trajectories/", false);
+    return TrajectoryReader.openRounds(spark, layout.trajectories().toString(),
+        records.stream().map(RoundRecord::round).toList());
+  }
+
+  /**
+   * Checks every file the committed rounds recorded in their manifest entries (trajectories,
+   * snapshots, checkpoints): present and of the recorded size, and with {@code checksums} also of
+   * the recorded CRC32C, which reads every file.
+   *
+   * @throws RunFolderException naming the first file that differs and its round
+   */
+  public void verify(boolean checksums) {
+    manifest.verify(records(), "", checksums);
   }
 }

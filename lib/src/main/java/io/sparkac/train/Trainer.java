@@ -76,6 +76,13 @@ public final class Trainer {
   }
 
   public TrainResult run() {
+    checkRunFolder(storage, layout, mode); // before the lock creates the folder
+    try (RunLock lock = RunLock.acquire(storage, layout)) {
+      return train();
+    }
+  }
+
+  private TrainResult train() {
     long wallStart = System.nanoTime();
     Environment probe = Environments.create(config.env());
     if (config.env().custom()) {
@@ -100,7 +107,7 @@ public final class Trainer {
     boolean solved = false;
 
     try (Sampling sampling = config.parallel().async()
-        ? new AsyncSampling(spark, config, rollout, storage, layout, checkpoints, probe, history, start.resumed())
+        ? new AsyncSampling(spark, config, rollout, storage, layout, checkpoints, probe, history)
         : new SyncSampling(rollout, storage, layout, config.rollout().actors(), learning.collects())) {
       ActorSnapshot[] actors = start.actors() != null ? start.actors() : sampling.initialActors();
       try {
@@ -115,7 +122,8 @@ public final class Trainer {
               actors[s.actorId()] = s;
             }
           }
-          checkpoints.writeSnapshots(u, actors);
+          List<RunFile> files = committedParquet(layout, u, sample.parts());
+          files.add(checkpoints.writeSnapshots(u, actors));
           long snapshotNanos = clock.lap();
 
           // ---- targets and advantages; fit the critic, then the actor ----
@@ -142,15 +150,15 @@ public final class Trainer {
           RoundRecord.Episodes ended = RoundRecord.Episodes.of(sample.parts());
           episodes += ended.episodesInRound();
           double wall = start.wallSeconds() + (System.nanoTime() - wallStart) / 1e9;
-          checkpoints.write(u, learner.actor(), learner.critic(),
+          files.addAll(checkpoints.write(u, learner.actor(), learner.critic(),
               new RunState(u, u + 1, envSteps, episodes, config.run().seed(), wall, ConfigLoader.render(config)),
-              new Checkpoints.Normalization(normalizer, learner.rewardScaler()));
+              new Checkpoints.Normalization(normalizer, learner.rewardScaler())));
           long checkpointNanos = clock.lap();
           RoundRecord record = new RoundRecord(u, u, new RoundRecord.Totals(envSteps, episodes), ended,
               RoundRecord.Losses.of(learned.stats()), eval,
               RoundRecord.Phases.of(rolloutNanos, sample.computeNanos(), sample.writeNanos(), learned.readNanos(),
                   learnNanos - learned.readNanos(), evalNanos, snapshotNanos + checkpointNanos, clock.total(), wall),
-              source(sample, u, learned));
+              source(sample, u, learned), files);
           manifest.commit(record);
           history.add(record);
           manifest.writeMetricsCsv(history);
@@ -189,11 +197,12 @@ public final class Trainer {
   /**
    * Where a run starts: a new run's networks, or the last committed round's checkpoint, snapshots,
    * statistics, history and counters. {@code actors} is null for a new run (the sampling strategy
-   * knows how its actors start); {@code resumed} is the config the resumed run was started with.
+   * knows how its actors start). A resume keeps the run's fixed keys ({@link FixedKeys}) and sets
+   * changed learning rates on the restored networks.
    */
   record Start(int firstRound, MultiLayerNetwork actor, MultiLayerNetwork critic, ActorSnapshot[] actors,
       ObservationNormalizer normalizer, RewardScaler rewardScaler, List<RoundRecord> history, long envSteps,
-      long episodes, double wallSeconds, TrainConfig resumed) {
+      long episodes, double wallSeconds) {
 
     static Start of(TrainConfig config, Storage storage, RunLayout layout, Checkpoints checkpoints,
         Manifest manifest, StartMode mode, Environment probe) {
@@ -201,18 +210,51 @@ public final class Trainer {
       int committed = prepareRunFolder(storage, layout, manifest, mode);
       if (committed < 0) {
         return new Start(0, Networks.actor(obsSize, probe.actionSpace(), config), Networks.critic(obsSize, config),
-            null, initialNormalizer(config, obsSize), null, List.of(), 0, 0, 0, null);
+            null, initialNormalizer(config, obsSize), null, List.of(), 0, 0, 0);
       }
       RunState state = checkpoints.readState(committed);
+      TrainConfig before = ConfigLoader.parse(state.config(), List.of());
+      FixedKeys.check(before, config, layout.root());
+      MultiLayerNetwork actor = checkpoints.readActor(committed);
+      MultiLayerNetwork critic = checkpoints.readCritic(committed);
+      applyLearningRates(before, config, actor, critic);
       Checkpoints.Normalization saved = checkpoints.readNormalization(committed);
       List<RoundRecord> history = manifest.readAll();
       // metrics.csv is derived from the manifest: a run killed between a commit and its rewrite
       // left it one round short.
       manifest.writeMetricsCsv(history);
       log.info("resuming {} after committed round {} ({} env steps)", layout.root(), committed, state.envSteps());
-      return new Start(committed + 1, checkpoints.readActor(committed), checkpoints.readCritic(committed),
-          checkpoints.readSnapshots(committed), saved.observations(), saved.rewards(), history, state.envSteps(),
-          state.episodes(), state.wallSeconds(), ConfigLoader.parse(state.config(), List.of()));
+      return new Start(committed + 1, actor, critic, checkpoints.readSnapshots(committed), saved.observations(),
+          saved.rewards(), history, state.envSteps(), state.episodes(), state.wallSeconds());
+    }
+  }
+
+  /**
+   * The Parquet files the rollout tasks wrote into round {@code round}'s folder, with the sizes and
+   * checksums the tasks computed as they wrote them.
+   */
+  static List<RunFile> committedParquet(RunLayout layout, int round, List<RolloutResult> parts) {
+    List<RunFile> files = new ArrayList<>(parts.size() + 5);
+    for (RolloutResult p : parts) {
+      String name = new org.apache.hadoop.fs.Path(p.file()).getName();
+      files.add(RunFile.of(layout.relative(new org.apache.hadoop.fs.Path(layout.trajectoryRound(round), name)),
+          p.fileDigest()));
+    }
+    return files;
+  }
+
+  /**
+   * The restored networks keep the learning rates they were saved with: a resume that changes
+   * {@code learner.actor-learning-rate} or {@code learner.critic-learning-rate} sets the new rate
+   * on them (their optimizer state stays). Unchanged rates are left alone.
+   */
+  static void applyLearningRates(TrainConfig before, TrainConfig now, MultiLayerNetwork actor,
+      MultiLayerNetwork critic) {
+    if (before.learner().actorLearningRate() != now.learner().actorLearningRate()) {
+      actor.setLearningRate(now.learner().actorLearningRate());
+    }
+    if (before.learner().criticLearningRate() != now.learner().criticLearningRate()) {
+      critic.setLearningRate(now.learner().criticLearningRate());
     }
   }
 
@@ -235,10 +277,14 @@ public final class Trainer {
   }
 
   /**
-   * Checks the run folder against the start mode; returns the round to resume after, or -1. Also
-   * removes what an interrupted round left behind past the last commit. A new run creates its
-   * (empty) manifest folder first, so that a run killed before its first commit is still
-   * recognisable as a run and {@code --resume} restarts it from round 0.
+   * Checks the run folder against the start mode; returns the round to resume after, or -1. The
+   * caller holds the folder's {@link RunLock}. Also removes what an interrupted round left behind
+   * past the last commit, and on a resume checks that the committed rounds' files are intact
+   * (sizes of all, checksums of the last round's snapshots and checkpoint, which the resume
+   * loads). A new run creates its (empty) manifest folder first, so that a run killed before its
+   * first commit is still recognisable as a run and {@code --resume} restarts it from round 0.
+   * An overwrite deletes the run's own entries only ({@link RunLayout#isRunEntry}); files the
+   * user put into the folder stay, and the log says so.
    */
   static int prepareRunFolder(Storage storage, RunLayout layout, Manifest manifest, StartMode mode) {
     checkRunFolder(storage, layout, mode);
@@ -248,7 +294,23 @@ public final class Trainer {
         return -1;
       }
       case OVERWRITE -> {
-        storage.delete(layout.root());
+        List<String> kept = new ArrayList<>();
+        for (FileStatus s : storage.list(layout.root())) {
+          String name = s.getPath().getName();
+          if (RunLock.FILE.equals(name) || name.equals(layout.manifest().getName())) {
+            continue; // the lock is held by this run; the manifest goes last, below
+          }
+          if (RunLayout.isRunEntry(name)) {
+            storage.delete(s.getPath());
+          } else {
+            kept.add(name);
+          }
+        }
+        // Last, so that an overwrite killed half-way leaves a folder still recognisable as a run.
+        storage.delete(layout.manifest());
+        if (!kept.isEmpty()) {
+          log.info("overwriting the run in {}: kept what is not the run's: {}", layout.root(), kept);
+        }
         storage.mkdirs(layout.manifest());
         return -1;
       }
@@ -256,6 +318,12 @@ public final class Trainer {
         storage.mkdirs(layout.manifest());
         int last = manifest.lastCommitted();
         removeUncommitted(storage, layout, last);
+        if (last >= 0) {
+          List<RoundRecord> records = manifest.readAll();
+          manifest.verify(records, "", false);
+          manifest.verify(List.of(records.get(records.size() - 1)), "actors/", true);
+          manifest.verify(List.of(records.get(records.size() - 1)), "checkpoints/", true);
+        }
         return last;
       }
     }
@@ -264,20 +332,42 @@ public final class Trainer {
   /**
    * Refuses a run folder that does not fit the start mode, naming the folder and the flag to
    * pass: a new run into a folder that is not empty (an existing run folder is never overwritten
-   * silently), or a resume of a folder that is not a run. Jobs call it before any Spark work;
-   * {@link #run()} calls it again.
+   * silently), a resume of a folder that is not a run, an overwrite of a folder that is not a run
+   * (not empty and without a {@code manifest/} folder: it may hold anything; the run's lock file
+   * does not count). Jobs call it before any Spark work; {@link #run()} calls it again, before and
+   * after it locks the folder.
    *
    * @throws RunFolderException when the folder does not fit
    */
   public static void checkRunFolder(Storage storage, RunLayout layout, StartMode mode) {
-    boolean exists = storage.nonEmptyDir(layout.root());
+    List<String> entries = new ArrayList<>();
+    if (storage.isFile(layout.root())) {
+      throw new RunFolderException("run folder " + layout.root() + " is a file, not a folder; choose another"
+          + " run.dir");
+    }
+    if (storage.exists(layout.root())) {
+      for (FileStatus s : storage.list(layout.root())) {
+        String name = s.getPath().getName();
+        if (!name.equals(RunLock.FILE) && !name.equals("." + RunLock.FILE + ".crc")) {
+          entries.add(name);
+        }
+      }
+    }
+    boolean exists = !entries.isEmpty();
+    boolean isRun = storage.exists(layout.manifest());
     if (mode == StartMode.FRESH && exists) {
       throw new RunFolderException("run folder " + layout.root() + " already exists and is not empty; "
           + "pass --resume to continue it or --overwrite to replace it");
     }
-    if (mode == StartMode.RESUME && exists && !storage.exists(layout.manifest())) {
+    if (mode == StartMode.RESUME && exists && !isRun) {
       throw new RunFolderException("cannot resume " + layout.root() + ": it is not a run folder "
           + "(no manifest/ folder); pass --overwrite to replace it with a new run");
+    }
+    if (mode == StartMode.OVERWRITE && exists && !isRun) {
+      entries.sort(null);
+      throw new RunFolderException("cannot overwrite " + layout.root() + ": it is not a run folder (no manifest/"
+          + " folder) and holds " + String.join(", ", entries.subList(0, Math.min(5, entries.size())))
+          + (entries.size() > 5 ? ", ..." : "") + "; --overwrite replaces run folders only: choose another run.dir");
     }
   }
 

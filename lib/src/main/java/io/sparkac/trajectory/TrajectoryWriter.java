@@ -9,23 +9,32 @@ import org.apache.parquet.hadoop.ParquetWriter;
 import org.apache.parquet.hadoop.api.WriteSupport;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.apache.parquet.hadoop.util.HadoopOutputFile;
+import io.sparkac.storage.FileDigest;
 import io.sparkac.storage.Storage;
+import org.apache.parquet.io.DelegatingPositionOutputStream;
+import org.apache.parquet.io.OutputFile;
+import org.apache.parquet.io.PositionOutputStream;
 
 /**
  * Writes one rollout task's rows as one Parquet file, from the task itself (executor side).
  *
  * <p>The file is written under a hidden attempt-specific name and renamed into place at the
  * end, so a reader never sees half a file; its name depends only on the task's actor range,
- * so a retried task (whose rows are bit-identical) replaces the same file.
+ * so a retried task (whose rows are bit-identical) replaces the same file. The file's size and
+ * CRC32C are computed from the bytes as they are written, for the round's manifest entry.
  */
 public final class TrajectoryWriter {
   private TrajectoryWriter() {}
 
-  /** Writes {@code batch} to {@code target}; {@code attempt} names the temporary file. */
-  public static void write(StepBatch batch, Path target, long attempt, Configuration conf) {
+  /**
+   * Writes {@code batch} to {@code target}; {@code attempt} names the temporary file. Returns the
+   * size and CRC32C of the file.
+   */
+  public static FileDigest write(StepBatch batch, Path target, long attempt, Configuration conf) {
     Path tmp = new Path(target.getParent(), "_" + target.getName() + ".attempt-" + attempt);
+    DigestingFile file;
     try {
-      HadoopOutputFile file = HadoopOutputFile.fromPath(tmp, conf);
+      file = new DigestingFile(HadoopOutputFile.fromPath(tmp, conf));
       try (ParquetWriter<Integer> writer = new Builder(file, batch)
           .withConf(conf)
           .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
@@ -48,12 +57,62 @@ public final class TrajectoryWriter {
       throw new UncheckedIOException("cannot write trajectory file " + target, e);
     }
     new Storage(conf).rename(tmp, target, true);
+    return file.digest();
+  }
+
+  /** An output file whose bytes are digested as parquet-mr writes them (it writes sequentially, never seeks). */
+  private static final class DigestingFile implements OutputFile {
+    private final OutputFile file;
+    private FileDigest.Stream stream;
+
+    DigestingFile(OutputFile file) {
+      this.file = file;
+    }
+
+    @Override
+    public PositionOutputStream create(long blockSizeHint) throws IOException {
+      return digesting(file.create(blockSizeHint));
+    }
+
+    @Override
+    public PositionOutputStream createOrOverwrite(long blockSizeHint) throws IOException {
+      return digesting(file.createOrOverwrite(blockSizeHint));
+    }
+
+    private PositionOutputStream digesting(PositionOutputStream out) {
+      stream = new FileDigest.Stream(out);
+      return new DelegatingPositionOutputStream(stream) {
+        @Override
+        public long getPos() throws IOException {
+          return out.getPos();
+        }
+      };
+    }
+
+    @Override
+    public boolean supportsBlockSize() {
+      return file.supportsBlockSize();
+    }
+
+    @Override
+    public long defaultBlockSize() {
+      return file.defaultBlockSize();
+    }
+
+    @Override
+    public String getPath() {
+      return file.getPath();
+    }
+
+    FileDigest digest() {
+      return stream.digest();
+    }
   }
 
   private static final class Builder extends ParquetWriter.Builder<Integer, Builder> {
     private final StepBatch batch;
 
-    Builder(HadoopOutputFile file, StepBatch batch) {
+    Builder(OutputFile file, StepBatch batch) {
       super(file);
       this.batch = batch;
     }

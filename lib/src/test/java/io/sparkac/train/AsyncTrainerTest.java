@@ -150,7 +150,7 @@ class AsyncTrainerTest {
       m.commit(new RoundRecord(u, u, new RoundRecord.Totals(0, 0), new RoundRecord.Episodes(0, nan, nan, nan, nan),
           new RoundRecord.Losses(nan, nan, nan, nan, nan, nan), RoundRecord.Eval.NONE,
           new RoundRecord.Phases(nan, nan, nan, nan, nan, nan, nan, nan, nan, nan),
-          new RoundRecord.Source(groups.get(u), 0, 0, nan, nan, nan)));
+          new RoundRecord.Source(groups.get(u), 0, 0, nan, nan, nan), null));
     }
   }
 

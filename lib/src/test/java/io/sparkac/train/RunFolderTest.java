@@ -6,10 +6,13 @@ import static io.sparkac.train.TrainerTest.weights;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.sparkac.config.ConfigException;
+import io.sparkac.testing.SparkTestSession;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -73,5 +76,135 @@ class RunFolderTest {
             + " --overwrite to replace it");
     assertThat(photos.resolve("cat.jpg")).hasContent("meow");
     assertThat(photos.resolve("manifest")).doesNotExist();
+  }
+
+  @Test
+  void overwriteRefusesAFolderThatIsNotARun() throws IOException {
+    Path thesis = Files.createDirectories(tmp.resolve("thesis"));
+    Files.writeString(thesis.resolve("notes.txt"), "mine");
+    Files.createDirectories(thesis.resolve("sub"));
+    Files.writeString(thesis.resolve("sub/thesis.tex"), "\\documentclass{article}");
+
+    assertThatThrownBy(() -> train(config(thesis), StartMode.OVERWRITE))
+        .isInstanceOf(RunFolderException.class)
+        .hasMessage("cannot overwrite " + thesis + ": it is not a run folder (no manifest/ folder) and holds"
+            + " notes.txt, sub; --overwrite replaces run folders only: choose another run.dir");
+    assertThat(thesis.resolve("notes.txt")).hasContent("mine");
+    assertThat(thesis.resolve("sub/thesis.tex")).hasContent("\\documentclass{article}");
+    try (Stream<Path> entries = Files.list(thesis)) {
+      assertThat(entries.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("notes.txt", "sub");
+    }
+  }
+
+  @Test
+  void overwriteOfARunDeletesOnlyTheRunsOwnEntries() throws IOException {
+    Path run = tmp.resolve("run");
+    train(config(run, "run.total-steps=256"), StartMode.FRESH);
+    Files.writeString(run.resolve("notes.txt"), "mine");
+    Files.createDirectories(run.resolve("sub"));
+    Files.writeString(run.resolve("sub/thesis.tex"), "tex");
+
+    TrainResult again = train(config(run, "run.total-steps=128"), StartMode.OVERWRITE);
+
+    assertThat(again.rounds()).hasSize(1);
+    assertThat(run.resolve("notes.txt")).hasContent("mine");
+    assertThat(run.resolve("sub/thesis.tex")).hasContent("tex");
+    assertThat(run.resolve("manifest/round-000001.json")).as("the old run's round 1").doesNotExist();
+    assertThat(run.resolve("trajectories/round=1")).doesNotExist();
+    assertThat(run.resolve("manifest/round-000000.json")).isRegularFile();
+  }
+
+  @Test
+  void resumeRefusesOverridesThatChangeTheNetworksTheEnvironmentOrTheActors() throws IOException {
+    Path run = tmp.resolve("run");
+    train(config(run, "run.total-steps=128"), StartMode.FRESH);
+    List<String> before = files(run);
+
+    assertThatThrownBy(() -> train(config(run, "run.total-steps=256", "network.hidden=[32]"), StartMode.RESUME))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("network.hidden = [32]: cannot change on resume: the run in " + run
+            + " has network.hidden = [64, 64]");
+    assertThatThrownBy(() -> train(config(run, "run.total-steps=256", "network.activation=relu"), StartMode.RESUME))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("network.activation = \"relu\": cannot change on resume: the run in " + run
+            + " has network.activation = \"tanh\"");
+    assertThatThrownBy(() -> train(config(run, "run.total-steps=256", "rollout.actors=32"), StartMode.RESUME))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("rollout.actors = 32: cannot change on resume: the run in " + run
+            + " has rollout.actors = 4");
+    assertThatThrownBy(() -> train(config(run, "run.total-steps=256", "env.id=Acrobot-v1"), StartMode.RESUME))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("env.id = \"Acrobot-v1\": cannot change on resume");
+    assertThat(files(run)).as("the refused resumes wrote nothing").isEqualTo(before);
+  }
+
+  @Test
+  void aResumeAppliesANewLearningRateToTheRestoredNetworks() {
+    Path run = tmp.resolve("run");
+    train(config(run, "run.total-steps=128"), StartMode.FRESH);
+
+    train(config(run, "run.total-steps=256", "learner.actor-learning-rate=0.01"), StartMode.RESUME);
+
+    Checkpoints c = new Checkpoints(TrainerTest.storage(), RunLayout.of(run.toString()));
+    assertThat(c.readActor(0).getLearningRate(0)).isEqualTo(0.001);
+    assertThat(c.readActor(1).getLearningRate(0)).isEqualTo(0.01);
+    assertThat(c.readCritic(1).getLearningRate(0)).isEqualTo(0.001);
+  }
+
+  @Test
+  void aTruncatedParquetFileOfACommittedRoundIsFoundOnResumeAndByTheReader() throws IOException {
+    Path run = tmp.resolve("run");
+    train(config(run, "run.total-steps=256"), StartMode.FRESH);
+    Path part = run.resolve("trajectories/round=0/part-000000-000002.parquet");
+    byte[] bytes = Files.readAllBytes(part);
+    Files.write(part, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+    List<String> before = files(run);
+
+    assertThatThrownBy(() -> train(config(run, "run.total-steps=384"), StartMode.RESUME))
+        .isInstanceOf(RunFolderException.class)
+        .hasMessage("committed round 0 of " + run + " is damaged: trajectories/round=0/part-000000-000002.parquet"
+            + " has " + bytes.length / 2 + " bytes, its manifest entry recorded " + bytes.length + " (truncated);"
+            + " the file was changed after the round was committed");
+    assertThat(files(run)).as("the refused resume wrote nothing").isEqualTo(before);
+    assertThatThrownBy(() -> new RunReader(SparkTestSession.get(), run.toString()).trajectories())
+        .isInstanceOf(RunFolderException.class)
+        .hasMessageContaining("committed round 0 of " + run + " is damaged: "
+            + "trajectories/round=0/part-000000-000002.parquet has " + bytes.length / 2 + " bytes");
+  }
+
+  @Test
+  void aChangedCheckpointOrSnapshotFileIsFoundOnResumeByItsChecksum() throws IOException {
+    Path run = tmp.resolve("run");
+    train(config(run, "run.total-steps=256"), StartMode.FRESH);
+    for (String file : List.of("checkpoints/round=1/actor.zip", "actors/round=1/snapshots.bin")) {
+      Path path = run.resolve(file);
+      byte[] good = Files.readAllBytes(path);
+      byte[] bad = good.clone();
+      bad[bad.length / 2] ^= 1; // same size, one bit flipped
+      Files.write(path, bad);
+
+      assertThatThrownBy(() -> train(config(run, "run.total-steps=384"), StartMode.RESUME))
+          .as(file)
+          .isInstanceOf(RunFolderException.class)
+          .hasMessageStartingWith("committed round 1 of " + run + " is damaged: " + file + " has CRC32C ");
+      Files.write(path, good);
+    }
+    assertThat(train(config(run, "run.total-steps=384"), StartMode.RESUME).rounds()).hasSize(3);
+  }
+
+  /**
+   * Every file under {@code dir} with its size and modification time, but the run's lock file
+   * (which every start rewrites with its holder).
+   */
+  static List<String> files(Path dir) throws IOException {
+    try (Stream<Path> all = Files.walk(dir)) {
+      return all.filter(Files::isRegularFile).filter(p -> !p.equals(dir.resolve("lock"))).sorted().map(p -> {
+        try {
+          return dir.relativize(p) + " " + Files.size(p) + " " + Files.getLastModifiedTime(p).toMillis();
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }).toList();
+    }
   }
 }
