@@ -14,7 +14,7 @@ import io.sparkac.nn.Networks;
 import io.sparkac.rollout.ActorSnapshot;
 import io.sparkac.rollout.Environments;
 import io.sparkac.rollout.EvalTask;
-import io.sparkac.rollout.NonFiniteValueException;
+import io.sparkac.numeric.NonFiniteValueException;
 import io.sparkac.rollout.PolicySnapshot;
 import io.sparkac.rollout.Rollout;
 import io.sparkac.rollout.RolloutResult;
