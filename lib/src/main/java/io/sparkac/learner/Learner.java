@@ -112,8 +112,8 @@ public final class Learner {
     // ---- V(s), V(s'), targets, advantages, log pi(a|s) and entropy, with the networks before the fit ----
     RoundTargets rt = RoundTargets.of(d, reward, criticWeights(), actorWeights(), normalizer, l.gamma(),
         l.effectiveLambda());
-    float[] obs = rt.inputs;
-    double[] adv = rt.advantage;
+    float[] obs = rt.inputs();
+    double[] adv = rt.advantage();
     Moments advMoments = Moments.of(adv);
 
     // ---- statistics of the networks before the update ----
@@ -121,14 +121,14 @@ public final class Learner {
     double policyLoss = 0;
     double entropy = 0;
     for (int i = 0; i < n; i++) {
-      valueLoss += (rt.value[i] - rt.target[i]) * (rt.value[i] - rt.target[i]);
-      policyLoss -= adv[i] * rt.logp[i];
-      entropy += rt.entropy[i];
+      valueLoss += (rt.value()[i] - rt.target()[i]) * (rt.value()[i] - rt.target()[i]);
+      policyLoss -= adv[i] * rt.logp()[i];
+      entropy += rt.entropy()[i];
     }
     valueLoss /= n;
     policyLoss /= n;
     entropy /= n;
-    double ev = Advantages.explainedVariance(rt.value, rt.target);
+    double ev = Advantages.explainedVariance(rt.value(), rt.target());
     NonFiniteValueException.requireFinite(round, "critic value loss", valueLoss);
     NonFiniteValueException.requireFinite(round, "policy loss", policyLoss);
 
@@ -139,7 +139,7 @@ public final class Learner {
     // fits on this one: each network's arithmetic is unchanged, so the result is too.
     float[] y = new float[n];
     for (int i = 0; i < n; i++) {
-      y[i] = (float) rt.target[i];
+      y[i] = (float) rt.target()[i];
     }
     int obsSize = d.obsSize();
     long t0 = System.nanoTime();
@@ -152,7 +152,7 @@ public final class Learner {
     }
     if (correction != null) {
       // Off-policy correction of stale samples: A * w(rho), rho = pi(a|s) / pi_old(a|s).
-      correction.reweight(adv, rt.logp, d.logp());
+      correction.reweight(adv, rt.logp(), d.logp());
     }
     int k = actorOutputs;
     Actions actions = Actions.of(d, k);

@@ -19,28 +19,13 @@ import io.sparkac.trajectory.RoundData;
  * every value depends on its actor's rows only, not on how actors were spread over partitions:
  * the forward passes compute each row on its own, and the GAE recursion stops where an actor's
  * rows end.
+ *
+ * @param inputs network inputs, {@code rows * obsSize}
+ * @param logp log pi(a|s) of the actor before the update
+ * @param entropy the entropy of the actor's distribution at each row
  */
-final class RoundTargets {
-  /** Network inputs, {@code rows * obsSize}. */
-  final float[] inputs;
-  final double[] value;
-  final double[] target;
-  final double[] advantage;
-  /** log pi(a|s) of the actor before the update. */
-  final double[] logp;
-  /** Entropy of the actor's distribution at each row. */
-  final double[] entropy;
-
-  private RoundTargets(float[] inputs, double[] value, double[] target, double[] advantage, double[] logp,
-      double[] entropy) {
-    this.inputs = inputs;
-    this.value = value;
-    this.target = target;
-    this.advantage = advantage;
-    this.logp = logp;
-    this.entropy = entropy;
-  }
-
+record RoundTargets(float[] inputs, double[] value, double[] target, double[] advantage, double[] logp,
+    double[] entropy) {
   /** V of {@code n} rows of (normalised) observations with the critic's weights, widened to double. */
   static double[] values(MlpWeights critic, float[] obs, int n) {
     float[] v = new float[n];

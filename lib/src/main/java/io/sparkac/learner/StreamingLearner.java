@@ -170,26 +170,8 @@ public final class StreamingLearner {
    * {@code which} 0: the critic (label = target); 1: the actor (label = normalised advantage on
    * the taken action's column, or after the continuous action).
    */
-  static final class Pieces implements PairFlatMapFunction<TargetBlocks.Block, Integer, Piece> {
-    private final SeededPermutation order;
-    private final Broadcast<long[]> offsets;
-    private final int blockRows;
-    private final int which;
-    private final int outputs;
-    private final double shift;
-    private final double scale;
-
-    Pieces(SeededPermutation order, Broadcast<long[]> offsets, int blockRows, int which, int outputs, double shift,
-        double scale) {
-      this.order = order;
-      this.offsets = offsets;
-      this.blockRows = blockRows;
-      this.which = which;
-      this.outputs = outputs;
-      this.shift = shift;
-      this.scale = scale;
-    }
-
+  record Pieces(SeededPermutation order, Broadcast<long[]> offsets, int blockRows, int which, int outputs,
+      double shift, double scale) implements PairFlatMapFunction<TargetBlocks.Block, Integer, Piece> {
     @Override
     public Iterator<Tuple2<Integer, Piece>> call(TargetBlocks.Block b) {
       long[] offset = offsets.value();

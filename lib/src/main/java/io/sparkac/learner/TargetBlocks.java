@@ -131,21 +131,8 @@ final class TargetBlocks {
   }
 
   /** Executor side: a partition's sorted rows to a {@link Block}. */
-  static final class Task implements FlatMapFunction<Iterator<Row>, Block> {
-    private final MlpWeights critic;
-    private final MlpWeights actor;
-    private final ObservationNormalizer normalizer;
-    private final double gamma;
-    private final double lambda;
-
-    Task(MlpWeights critic, MlpWeights actor, ObservationNormalizer normalizer, double gamma, double lambda) {
-      this.critic = critic;
-      this.actor = actor;
-      this.normalizer = normalizer;
-      this.gamma = gamma;
-      this.lambda = lambda;
-    }
-
+  record Task(MlpWeights critic, MlpWeights actor, ObservationNormalizer normalizer, double gamma, double lambda)
+      implements FlatMapFunction<Iterator<Row>, Block> {
     @Override
     public Iterator<Block> call(Iterator<Row> it) {
       RoundChunk chunk = RoundChunk.pack(it).next();
@@ -159,7 +146,7 @@ final class TargetBlocks {
       List<ActorTotals> totals = new ArrayList<>();
       double[] residual = new double[n];
       for (int i = 0; i < n; i++) {
-        residual[i] = rt.target[i] - rt.value[i];
+        residual[i] = rt.target()[i] - rt.value()[i];
       }
       for (int start = 0; start < n; ) {
         int end = start;
@@ -172,16 +159,17 @@ final class TargetBlocks {
         double entropy = 0;
         for (int i = start; i < end; i++) {
           squaredError += residual[i] * residual[i];
-          policyLoss -= rt.advantage[i] * rt.logp[i];
-          entropy += rt.entropy[i];
+          policyLoss -= rt.advantage()[i] * rt.logp()[i];
+          entropy += rt.entropy()[i];
         }
         totals.add(new ActorTotals(d.actorId()[start], end - start, squaredError, policyLoss, entropy,
-            Moments.of(rt.advantage, start, end), Moments.of(rt.target, start, end), Moments.of(residual, start, end),
+            Moments.of(rt.advantage(), start, end), Moments.of(rt.target(), start, end),
+            Moments.of(residual, start, end),
             normalizer == null ? null : Moments.ofColumns(d.obs(), d.obsSize(), start, end)));
         start = end;
       }
-      return List.of(new Block(n, d.actorId(), step, d.obsSize(), rt.inputs, Actions.of(d, actor.outputSize()),
-          rt.target, rt.advantage, totals)).iterator();
+      return List.of(new Block(n, d.actorId(), step, d.obsSize(), rt.inputs(), Actions.of(d, actor.outputSize()),
+          rt.target(), rt.advantage(), totals)).iterator();
     }
   }
 }
