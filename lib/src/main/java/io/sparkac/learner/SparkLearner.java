@@ -76,10 +76,10 @@ public final class SparkLearner {
       long t1 = System.nanoTime();
 
       // ---- fit the actor: labels A * onehot(a), A normalised with the round's mean and sample std ----
-      double[] shiftScale = t.advantageShiftScale(l.normalizeAdvantages());
+      TargetBlocks.Standardization a = t.advantageStandardization(l.normalizeAdvantages());
       for (int epoch = 0; epoch < l.epochs(); epoch++) {
-        fit(actor, 1, blocks.flatMap(new Minibatches(config, round, 1, epoch, actions, shiftScale[0], shiftScale[1])),
-            round, "fit actor");
+        fit(actor, 1, blocks.flatMap(new Minibatches(config, round, 1, epoch, actions, a.shift(), a.scale())), round,
+            "fit actor");
       }
       long t2 = System.nanoTime();
       NonFiniteValueException.requireFinite(round, "critic weights", critic.params());

@@ -29,9 +29,9 @@ import scala.Tuple2;
  * targets and advantages ({@link TargetBlocks}, as for {@link SparkLearner}) and keep them cached;
  * the driver gathers one small record of sums per actor (for the statistics, the advantage
  * normalisation and the observation statistics), then fits the critic and then the actor on the
- * driver, as
- * {@link Learner} does, from a stream of blocks of at most {@code learner.driver-max-samples}
- * samples ({@code toLocalIterator}: one block, one partition, at a time).
+ * driver, as {@link Learner} does, from a stream of blocks of at most
+ * {@code learner.driver-max-samples} samples ({@code toLocalIterator}: one block, one partition,
+ * at a time).
  *
  * <p>The minibatch order of each (round, network, epoch) is a {@link SeededPermutation} of the
  * rows' global indices (actors in id order, each actor's rows in time order), seeded with (run
@@ -98,15 +98,15 @@ public final class StreamingLearner {
 
       // ---- fit the critic (regression to the targets), then the actor (labels: the advantages,
       //      normalised with the round's mean and sample standard deviation, see Actions) ----
-      double[] shiftScale = t.advantageShiftScale(l.normalizeAdvantages());
+      TargetBlocks.Standardization a = t.advantageStandardization(l.normalizeAdvantages());
       long t0 = System.nanoTime();
       for (int epoch = 0; epoch < l.epochs(); epoch++) {
         fit(learner.critic(), 0, 1, blocks, offsets, t.n(), round, epoch, 0, 1);
       }
       long t1 = System.nanoTime();
       for (int epoch = 0; epoch < l.epochs(); epoch++) {
-        fit(learner.actor(), 1, actorWeights.outputSize(), blocks, offsets, t.n(), round, epoch, shiftScale[0],
-            shiftScale[1]);
+        fit(learner.actor(), 1, actorWeights.outputSize(), blocks, offsets, t.n(), round, epoch, a.shift(),
+            a.scale());
       }
       long t2 = System.nanoTime();
       NonFiniteValueException.requireFinite(round, "critic weights", learner.critic().params());

@@ -94,14 +94,13 @@ final class TargetBlocks {
     }
 
     /**
-     * The advantage normalisation {@code (A - shift) / scale} of the actor's labels as
-     * {@link Advantages#normalize} does it, with the round's mean and sample standard deviation:
-     * {shift, scale}, or {0, 1} when not normalising.
+     * The actor's labels' advantages as {@link Advantages#normalize} makes them, with the round's
+     * mean and sample standard deviation; (0, 1), the advantages as they are, when not normalising.
      */
-    double[] advantageShiftScale(boolean normalize) {
+    Standardization advantageStandardization(boolean normalize) {
       return normalize && n > 1
-          ? new double[] {advantage.mean(), Math.sqrt(advantage.sampleVariance()) + 1e-8}
-          : new double[] {0, 1};
+          ? new Standardization(advantage.mean(), Math.sqrt(advantage.sampleVariance()) + 1e-8)
+          : new Standardization(0, 1);
     }
 
     LearnerStats stats(double criticGradNorm, double actorGradNorm, long criticNanos, long actorNanos) {
@@ -110,6 +109,9 @@ final class TargetBlocks {
           criticGradNorm, actorGradNorm, criticNanos, actorNanos);
     }
   }
+
+  /** {@code (A - shift) / scale}. */
+  record Standardization(double shift, double scale) {}
 
   /**
    * One partition's rows after {@link RoundTargets}, each actor's rows whole and in time order:
