@@ -1,5 +1,7 @@
 package io.sparkac.advantage;
 
+import io.sparkac.numeric.Moments;
+
 /**
  * Advantage estimates and critic targets, as pure functions over arrays (after SB3's
  * {@code RolloutBuffer.compute_returns_and_advantage} and CleanRL's GAE loop).
@@ -70,44 +72,25 @@ public final class Advantages {
     if (a.length < 2) {
       return;
     }
-    double mean = 0;
-    for (double v : a) {
-      mean += v;
-    }
-    mean /= a.length;
-    double var = 0;
-    for (double v : a) {
-      var += (v - mean) * (v - mean);
-    }
-    double std = Math.sqrt(var / (a.length - 1));
+    Moments m = Moments.of(a);
+    double scale = Math.sqrt(m.sampleVariance()) + 1e-8;
     for (int i = 0; i < a.length; i++) {
-      a[i] = (a[i] - mean) / (std + 1e-8);
+      a[i] = (a[i] - m.mean()) / scale;
     }
   }
 
   /** 1 - Var(y - v) / Var(y): how much of the targets' variance the critic explains. */
   public static double explainedVariance(double[] predicted, double[] targets) {
-    double vy = variance(targets);
-    if (vy == 0) {
-      return Double.NaN;
-    }
     double[] diff = new double[targets.length];
     for (int i = 0; i < diff.length; i++) {
       diff[i] = targets[i] - predicted[i];
     }
-    return 1 - variance(diff) / vy;
+    return explainedVariance(Moments.of(targets), Moments.of(diff));
   }
 
-  static double variance(double[] a) {
-    double mean = 0;
-    for (double v : a) {
-      mean += v;
-    }
-    mean /= a.length;
-    double s = 0;
-    for (double v : a) {
-      s += (v - mean) * (v - mean);
-    }
-    return s / a.length;
+  /** The same from the moments of the targets y and of the residuals y - v. */
+  public static double explainedVariance(Moments targets, Moments residuals) {
+    double vy = targets.variance();
+    return vy == 0 ? Double.NaN : 1 - residuals.variance() / vy;
   }
 }

@@ -3,8 +3,6 @@ package io.sparkac.learner;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.nn.MlpForward;
 import io.sparkac.nn.MlpWeights;
-import io.sparkac.policy.CategoricalPolicy;
-import io.sparkac.policy.GaussianPolicy;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 
 /**
@@ -27,11 +25,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 final class ClippedSurrogate {
   private final double clip;
   private final TrainConfig.Activation hidden;
-  private final int outputs;
-  private final boolean continuous;
-  private final int actionSize;
-  private final int[] action;
-  private final float[] actionVec;
+  private final Actions actions;
   private final double[] advantages;
   private final double[] logpOld;
   private long weighted;
@@ -50,11 +44,7 @@ final class ClippedSurrogate {
     }
     this.clip = clip;
     this.hidden = hidden;
-    this.outputs = outputs;
-    this.continuous = continuous;
-    this.actionSize = actionSize;
-    this.action = action;
-    this.actionVec = actionVec;
+    this.actions = new Actions(outputs, continuous ? actionSize : 0, action, actionVec);
     this.advantages = advantages;
     this.logpOld = logpOld;
   }
@@ -65,27 +55,22 @@ final class ClippedSurrogate {
    * (normalised) observations and {@code labels} its labels, both in that order.
    */
   void relabel(MultiLayerNetwork actor, int[] rows, int from, int size, float[] x, float[] labels) {
+    int outputs = actions.outputs();
     float[] out = new float[size * outputs];
     new MlpForward(MlpWeights.of(actor, hidden)).forward(x, size, out);
     double[] logpNow = new double[size];
     double[] adv = new double[size];
     double[] old = new double[size];
-    double[] logp = new double[outputs];
+    double[] scratch = new double[outputs];
     for (int r = 0; r < size; r++) {
       int i = rows[from + r];
-      if (continuous) {
-        logpNow[r] = GaussianPolicy.logProb(out, r * outputs, actionSize, actionVec, i * actionSize);
-      } else {
-        CategoricalPolicy.logProbs(out, r * outputs, outputs, logp);
-        logpNow[r] = logp[action[i]];
-      }
+      logpNow[r] = actions.logProb(out, r, i, scratch);
       adv[r] = advantages[i];
       old[r] = logpOld[i];
     }
     double[] w = OffPolicyCorrection.weights(TrainConfig.Correction.CLIPPED, clip, 1.0, adv, logpNow, old);
     for (int r = 0; r < size; r++) {
-      int column = continuous ? actionSize : action[rows[from + r]];
-      labels[r * outputs + column] = (float) (w[r] * adv[r]);
+      labels[r * outputs + actions.column(rows[from + r])] = (float) (w[r] * adv[r]);
       weighted++;
       if (w[r] == 0) {
         zeroed++;

@@ -3,15 +3,12 @@ package io.sparkac.learner;
 import io.sparkac.advantage.Advantages;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.nn.GlobalGradientClip;
-import io.sparkac.nn.MlpForward;
 import io.sparkac.nn.MlpWeights;
-import io.sparkac.policy.CategoricalPolicy;
-import io.sparkac.policy.GaussianPolicy;
+import io.sparkac.numeric.Moments;
+import io.sparkac.numeric.NonFiniteValueException;
 import io.sparkac.policy.ObservationNormalizer;
 import io.sparkac.random.Seeds;
-import io.sparkac.rollout.NonFiniteValueException;
 import io.sparkac.trajectory.RoundData;
-import java.util.SplittableRandom;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -105,9 +102,6 @@ public final class Learner {
       throw new IllegalStateException("round " + round + ": no samples to learn from");
     }
     TrainConfig.Learner l = config.learner();
-    int obsSize = d.obsSize();
-    float[] obs = normalizer == null ? d.obs() : normalizer.applied(d.obs(), n);
-    float[] nextObs = normalizer == null ? d.nextObs() : normalizer.applied(d.nextObs(), n);
     double[] reward = d.reward();
     if (rewardScaler != null) {
       RewardScaler.Scaled scaled = rewardScaler.scale(d);
@@ -115,61 +109,39 @@ public final class Learner {
       reward = scaled.rewards();
     }
 
-    // ---- V(s) and V(s') from the critic as it was before the fit ----
-    MlpWeights criticBefore = criticWeights();
-    double[] value = RoundTargets.values(criticBefore, obs, n);
-    double[] nextValue = RoundTargets.values(criticBefore, nextObs, n);
-
-    // ---- targets and advantages: terminated bootstraps with 0, truncated with V(s') ----
-    Advantages.Estimates est = Advantages.gae(reward, d.terminated(), d.continues(), value, nextValue,
-        l.gamma(), l.effectiveLambda());
-    double[] adv = est.advantages();
-    double[] targets = est.targets();
-    double advMean = mean(adv);
-    double advStd = Math.sqrt(variance(adv));
+    // ---- V(s), V(s'), targets, advantages, log pi(a|s) and entropy, with the networks before the fit ----
+    RoundTargets rt = RoundTargets.of(d, reward, criticWeights(), actorWeights(), normalizer, l.gamma(),
+        l.effectiveLambda());
+    float[] obs = rt.inputs();
+    double[] adv = rt.advantage();
+    Moments advMoments = Moments.of(adv);
 
     // ---- statistics of the networks before the update ----
     double valueLoss = 0;
+    double policyLoss = 0;
+    double entropy = 0;
     for (int i = 0; i < n; i++) {
-      valueLoss += (value[i] - targets[i]) * (value[i] - targets[i]);
+      valueLoss += (rt.value()[i] - rt.target()[i]) * (rt.value()[i] - rt.target()[i]);
+      policyLoss -= adv[i] * rt.logp()[i];
+      entropy += rt.entropy()[i];
     }
     valueLoss /= n;
-    double ev = Advantages.explainedVariance(value, targets);
-    MlpForward pi = new MlpForward(actorWeights());
-    int k = actorOutputs;
-    float[] out = new float[n * k];
-    pi.forward(obs, n, out);
-    double[] logp = new double[k];
-    double[] logpNew = new double[n]; // log pi(a|s) of the actor before the update
-    double entropy = 0;
-    double policyLoss = 0;
-    for (int i = 0; i < n; i++) {
-      if (d.continuous()) {
-        entropy += GaussianPolicy.entropy(out, i * k, d.actionSize());
-        logpNew[i] = GaussianPolicy.logProb(out, i * k, d.actionSize(), d.actionVec(), i * d.actionSize());
-      } else {
-        CategoricalPolicy.logProbs(out, i * k, k, logp);
-        for (int j = 0; j < k; j++) {
-          entropy -= Math.exp(logp[j]) * logp[j];
-        }
-        logpNew[i] = logp[d.action()[i]];
-      }
-      policyLoss -= adv[i] * logpNew[i];
-    }
-    entropy /= n;
     policyLoss /= n;
-    check(round, "critic value loss", valueLoss);
-    check(round, "policy loss", policyLoss);
+    entropy /= n;
+    double ev = Advantages.explainedVariance(rt.value(), rt.target());
+    NonFiniteValueException.requireFinite(round, "critic value loss", valueLoss);
+    NonFiniteValueException.requireFinite(round, "policy loss", policyLoss);
 
-    // ---- fit the critic (regression to the bootstrap targets) and the actor (labels
-    // A * onehot(a) for PolicyGradientLoss, [a, A, 0..] for GaussianPolicyLoss) ----
+    // ---- fit the critic (regression to the bootstrap targets) and the actor (the advantages
+    // as labels, see Actions) ----
     // The two fits are independent once the targets and advantages are fixed (both come from the
     // critic as it was before the update), so the critic fits on a second thread while the actor
     // fits on this one: each network's arithmetic is unchanged, so the result is too.
     float[] y = new float[n];
     for (int i = 0; i < n; i++) {
-      y[i] = (float) targets[i];
+      y[i] = (float) rt.target()[i];
     }
+    int obsSize = d.obsSize();
     long t0 = System.nanoTime();
     Future<Long> criticFit = fitter.submit(() -> {
       fit(critic, obs, obsSize, y, 1, round, 0, null);
@@ -180,16 +152,13 @@ public final class Learner {
     }
     if (correction != null) {
       // Off-policy correction of stale samples: A * w(rho), rho = pi(a|s) / pi_old(a|s).
-      correction.reweight(adv, logpNew, d.logp());
+      correction.reweight(adv, rt.logp(), d.logp());
     }
+    int k = actorOutputs;
+    Actions actions = Actions.of(d, k);
     float[] labels = new float[n * k];
     for (int i = 0; i < n; i++) {
-      if (d.continuous()) {
-        System.arraycopy(d.actionVec(), i * d.actionSize(), labels, i * k, d.actionSize());
-        labels[i * k + d.actionSize()] = (float) adv[i];
-      } else {
-        labels[i * k + d.action()[i]] = (float) adv[i];
-      }
+      actions.label(i, (float) adv[i], labels, i);
     }
     // learner.objective = clipped: PPO's surrogate, its weights renewed before every minibatch step
     ClippedSurrogate surrogate = l.objective() == TrainConfig.Objective.CLIPPED
@@ -214,9 +183,9 @@ public final class Learner {
       criticFit.cancel(false);
     }
 
-    checkWeights(round, "critic weights", critic);
-    checkWeights(round, "actor weights", actor);
-    return new LearnerStats(n, valueLoss, policyLoss, entropy, ev, advMean, advStd,
+    NonFiniteValueException.requireFinite(round, "critic weights", critic.params());
+    NonFiniteValueException.requireFinite(round, "actor weights", actor.params());
+    return new LearnerStats(n, valueLoss, policyLoss, entropy, ev, advMoments.mean(), Math.sqrt(advMoments.variance()),
         criticClip == null ? Double.NaN : criticClip.lastNorm(), actorClip == null ? Double.NaN : actorClip.lastNorm(),
         criticNanos, actorNanos);
   }
@@ -230,20 +199,10 @@ public final class Learner {
     TrainConfig.Learner l = config.learner();
     int n = y.length / ySize;
     int mb = Math.min(l.minibatchSize(), n);
-    int[] order = new int[n];
     float[] xb = new float[mb * xSize];
     float[] yb = new float[mb * ySize];
     for (int epoch = 0; epoch < l.epochs(); epoch++) {
-      for (int i = 0; i < n; i++) {
-        order[i] = i;
-      }
-      SplittableRandom rng = new SplittableRandom(Seeds.mix(config.run().seed(), Seeds.SHUFFLE, round, which, epoch));
-      for (int i = n - 1; i > 0; i--) {
-        int j = rng.nextInt(i + 1);
-        int t = order[i];
-        order[i] = order[j];
-        order[j] = t;
-      }
+      int[] order = SeededPermutation.shuffled(n, Seeds.mix(config.run().seed(), Seeds.SHUFFLE, round, which, epoch));
       for (int start = 0; start < n; start += mb) {
         int size = Math.min(mb, n - start);
         float[] xs = size == mb ? xb : new float[size * xSize];
@@ -259,7 +218,7 @@ public final class Learner {
         INDArray features = Nd4j.create(xs, new long[] {size, xSize}, 'c');
         INDArray labels = Nd4j.create(ys, new long[] {size, ySize}, 'c');
         net.fit(new DataSet(features, labels));
-        check(round, which == 0 ? "critic loss" : "actor loss", net.score());
+        NonFiniteValueException.requireFinite(round, which == 0 ? "critic loss" : "actor loss", net.score());
       }
     }
   }
@@ -272,35 +231,5 @@ public final class Learner {
   /** The same for the actor. */
   double actorGradNorm() {
     return actorClip == null ? Double.NaN : actorClip.lastNorm();
-  }
-
-  static void check(int round, String quantity, double value) {
-    if (!Double.isFinite(value)) {
-      throw new NonFiniteValueException("round " + round + ": " + quantity + " is " + value);
-    }
-  }
-
-  static void checkWeights(int round, String quantity, MultiLayerNetwork net) {
-    INDArray p = net.params();
-    if (p.isNaN().any() || p.isInfinite().any()) {
-      throw new NonFiniteValueException("round " + round + ": " + quantity + " contain NaN or Inf");
-    }
-  }
-
-  private static double mean(double[] a) {
-    double s = 0;
-    for (double v : a) {
-      s += v;
-    }
-    return s / a.length;
-  }
-
-  private static double variance(double[] a) {
-    double m = mean(a);
-    double s = 0;
-    for (double v : a) {
-      s += (v - m) * (v - m);
-    }
-    return s / a.length;
   }
 }

@@ -1,5 +1,6 @@
 package io.sparkac.learner;
 
+import io.sparkac.numeric.Moments;
 import io.sparkac.trajectory.RoundData;
 import java.util.Arrays;
 
@@ -37,18 +38,15 @@ public record RewardScaler(double[] actorReturns, double mean, double var, doubl
       }
     }
     // Merge the batch of returns into the running statistics (Chan et al.).
+    // (The batch's mean and variance are DoubleStream averages, compensated sums, as they always were.)
     double batchMean = Arrays.stream(seen).average().orElse(0);
     double batchVar = Arrays.stream(seen).map(x -> (x - batchMean) * (x - batchMean)).average().orElse(0);
-    int n = seen.length;
-    double total = count + n;
-    double delta = batchMean - mean;
-    double newMean = mean + delta * n / total;
-    double newVar = (var * count + batchVar * n + delta * delta * count * n / total) / total;
-    double std = Math.sqrt(newVar + EPSILON);
-    double[] scaled = new double[n];
-    for (int i = 0; i < n; i++) {
+    Moments merged = Moments.ofVariance(count, mean, var).plus(Moments.ofVariance(seen.length, batchMean, batchVar));
+    double std = Math.sqrt(merged.variance() + EPSILON);
+    double[] scaled = new double[seen.length];
+    for (int i = 0; i < scaled.length; i++) {
       scaled[i] = Math.max(-clip, Math.min(clip, d.reward()[i] / std));
     }
-    return new Scaled(new RewardScaler(returns, newMean, newVar, total, gamma, clip), scaled);
+    return new Scaled(new RewardScaler(returns, merged.mean(), merged.variance(), merged.n(), gamma, clip), scaled);
   }
 }

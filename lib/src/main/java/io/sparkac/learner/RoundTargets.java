@@ -3,8 +3,6 @@ package io.sparkac.learner;
 import io.sparkac.advantage.Advantages;
 import io.sparkac.nn.MlpForward;
 import io.sparkac.nn.MlpWeights;
-import io.sparkac.policy.CategoricalPolicy;
-import io.sparkac.policy.GaussianPolicy;
 import io.sparkac.policy.ObservationNormalizer;
 import io.sparkac.trajectory.RoundData;
 
@@ -15,33 +13,19 @@ import io.sparkac.trajectory.RoundData;
  * targets (terminated bootstraps with 0, truncated and the end of an actor's rows with V(s')),
  * and log pi(a|s) and the policy's entropy of the actor.
  *
- * <p>The arithmetic is {@link Learner#update}'s, row for row; it runs on the executors for
- * {@link SparkLearner} and {@link StreamingLearner}, over rows that hold each of their actors'
- * rows whole and in (actor_id, episode_id, t) order, so every value depends on its actor's rows
- * only, not on how actors were spread over partitions: the forward passes compute each row on its
- * own, and the GAE recursion stops where an actor's rows end.
+ * <p>Every learner computes them here: {@link Learner} on the driver over the collected round,
+ * {@link SparkLearner} and {@link StreamingLearner} on the executors ({@link TargetBlocks}), over
+ * rows that hold each of their actors' rows whole and in (actor_id, episode_id, t) order, so
+ * every value depends on its actor's rows only, not on how actors were spread over partitions:
+ * the forward passes compute each row on its own, and the GAE recursion stops where an actor's
+ * rows end.
+ *
+ * @param inputs network inputs, {@code rows * obsSize}
+ * @param logp log pi(a|s) of the actor before the update
+ * @param entropy the entropy of the actor's distribution at each row
  */
-final class RoundTargets {
-  /** Network inputs, {@code rows * obsSize}. */
-  final float[] inputs;
-  final double[] value;
-  final double[] target;
-  final double[] advantage;
-  /** log pi(a|s) of the actor before the update. */
-  final double[] logp;
-  /** Entropy of the actor's distribution at each row. */
-  final double[] entropy;
-
-  private RoundTargets(float[] inputs, double[] value, double[] target, double[] advantage, double[] logp,
-      double[] entropy) {
-    this.inputs = inputs;
-    this.value = value;
-    this.target = target;
-    this.advantage = advantage;
-    this.logp = logp;
-    this.entropy = entropy;
-  }
-
+record RoundTargets(float[] inputs, double[] value, double[] target, double[] advantage, double[] logp,
+    double[] entropy) {
   /** V of {@code n} rows of (normalised) observations with the critic's weights, widened to double. */
   static double[] values(MlpWeights critic, float[] obs, int n) {
     float[] v = new float[n];
@@ -55,6 +39,12 @@ final class RoundTargets {
 
   static RoundTargets of(RoundData d, MlpWeights critic, MlpWeights actor, ObservationNormalizer normalizer,
       double gamma, double lambda) {
+    return of(d, d.reward(), critic, actor, normalizer, gamma, lambda);
+  }
+
+  /** The same with {@code reward} in place of the round's rewards (scaled ones). */
+  static RoundTargets of(RoundData d, double[] reward, MlpWeights critic, MlpWeights actor,
+      ObservationNormalizer normalizer, double gamma, double lambda) {
     int n = d.rows();
     float[] obs = normalizer == null ? d.obs() : normalizer.applied(d.obs(), n);
     float[] nextObs = normalizer == null ? d.nextObs() : normalizer.applied(d.nextObs(), n);
@@ -64,29 +54,18 @@ final class RoundTargets {
     double[] nextValue = values(critic, nextObs, n);
 
     // ---- targets and advantages: terminated bootstraps with 0, truncated with V(s') ----
-    Advantages.Estimates est = Advantages.gae(d.reward(), d.terminated(), d.continues(), value, nextValue, gamma,
-        lambda);
+    Advantages.Estimates est = Advantages.gae(reward, d.terminated(), d.continues(), value, nextValue, gamma, lambda);
 
     // ---- log pi(a|s) and entropy of the actor before the update ----
-    int k = actor.outputSize();
-    float[] out = new float[n * k];
+    Actions actions = Actions.of(d, actor.outputSize());
+    float[] out = new float[n * actions.outputs()];
     new MlpForward(actor).forward(obs, n, out);
-    double[] logps = new double[k];
+    double[] scratch = new double[actions.outputs()];
     double[] logp = new double[n];
     double[] entropy = new double[n];
     for (int i = 0; i < n; i++) {
-      if (d.continuous()) {
-        entropy[i] = GaussianPolicy.entropy(out, i * k, d.actionSize());
-        logp[i] = GaussianPolicy.logProb(out, i * k, d.actionSize(), d.actionVec(), i * d.actionSize());
-      } else {
-        CategoricalPolicy.logProbs(out, i * k, k, logps);
-        double h = 0;
-        for (int j = 0; j < k; j++) {
-          h -= Math.exp(logps[j]) * logps[j];
-        }
-        entropy[i] = h;
-        logp[i] = logps[d.action()[i]];
-      }
+      logp[i] = actions.logProb(out, i, i, scratch);
+      entropy[i] = actions.entropy(out, i, scratch);
     }
     return new RoundTargets(obs, value, est.targets(), est.advantages(), logp, entropy);
   }

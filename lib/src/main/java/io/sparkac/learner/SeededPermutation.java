@@ -2,6 +2,7 @@ package io.sparkac.learner;
 
 import io.sparkac.random.Seeds;
 import java.io.Serializable;
+import java.util.SplittableRandom;
 
 /**
  * A pseudorandom permutation of {@code [0, n)} given by its seed, computed one index at a time:
@@ -37,6 +38,26 @@ public final class SeededPermutation implements Serializable {
     for (int r = 0; r < ROUNDS; r++) {
       keys[r] = Seeds.mix(seed, r);
     }
+  }
+
+  /**
+   * A Fisher-Yates shuffle of {@code [0, n)} drawn from a {@link SplittableRandom} with
+   * {@code seed}: the order of a learner that holds all of its rows (the collected round, one
+   * cached block of a partition), where an array of n entries is no burden.
+   */
+  static int[] shuffled(int n, long seed) {
+    int[] order = new int[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    SplittableRandom rng = new SplittableRandom(seed);
+    for (int i = n - 1; i > 0; i--) {
+      int j = rng.nextInt(i + 1);
+      int t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    return order;
   }
 
   public long size() {

@@ -1,19 +1,14 @@
 package io.sparkac.learner;
 
-import static org.apache.spark.sql.functions.col;
-
 import io.sparkac.config.TrainConfig;
+import io.sparkac.learner.TargetBlocks.ActorTotals;
 import io.sparkac.nn.MlpWeights;
+import io.sparkac.numeric.NonFiniteValueException;
 import io.sparkac.policy.ObservationNormalizer;
 import io.sparkac.random.Seeds;
-import io.sparkac.trajectory.RoundChunk;
-import io.sparkac.trajectory.RoundData;
-import io.sparkac.trajectory.TrajectoryReader;
-import io.sparkac.trajectory.TrajectorySchema;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.HashPartitioner;
@@ -22,9 +17,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.api.java.function.PairFlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
@@ -32,13 +25,13 @@ import scala.Tuple2;
 
 /**
  * The driver learner's update for a round larger than {@code learner.driver-max-samples}: the
- * round is never collected. The executors read its Parquet (each actor's rows in one partition,
- * in time order) and compute the inputs, V(s), V(s'), targets and advantages with
- * {@link RoundTargets}, as {@link SparkLearner} does, and keep them cached; the driver gathers
- * one small record of sums per actor (for the statistics, the advantage normalisation and the
- * observation statistics), then fits the critic and then the actor on the driver, as
- * {@link Learner} does, from a stream of blocks of at most {@code learner.driver-max-samples}
- * samples ({@code toLocalIterator}: one block, one partition, at a time).
+ * round is never collected. The executors read its Parquet and compute the inputs, V(s), V(s'),
+ * targets and advantages ({@link TargetBlocks}, as for {@link SparkLearner}) and keep them cached;
+ * the driver gathers one small record of sums per actor (for the statistics, the advantage
+ * normalisation and the observation statistics), then fits the critic and then the actor on the
+ * driver, as {@link Learner} does, from a stream of blocks of at most
+ * {@code learner.driver-max-samples} samples ({@code toLocalIterator}: one block, one partition,
+ * at a time).
  *
  * <p>The minibatch order of each (round, network, epoch) is a {@link SeededPermutation} of the
  * rows' global indices (actors in id order, each actor's rows in time order), seeded with (run
@@ -83,66 +76,43 @@ public final class StreamingLearner {
    */
   public Update update(String roundDir, int round, ObservationNormalizer normalizer) {
     TrainConfig.Learner l = config.learner();
-    MlpWeights criticWeights = learner.criticWeights();
     MlpWeights actorWeights = learner.actorWeights();
 
     // ---- on the executors: each actor's rows in one partition, in time order; targets and advantages ----
-    JavaRDD<TargetBlock> blocks = TrajectoryReader.learnerColumns(spark, roundDir)
-        .repartition(config.rollout().partitions(), col(TrajectorySchema.ACTOR_ID))
-        .sortWithinPartitions(TrajectorySchema.ACTOR_ID, TrajectorySchema.EPISODE_ID, TrajectorySchema.T)
-        .javaRDD()
-        .mapPartitions(new TargetTask(criticWeights, actorWeights, normalizer, l.gamma(), l.effectiveLambda()))
-        .persist(StorageLevel.MEMORY_AND_DISK());
+    JavaRDD<TargetBlocks.Block> blocks = TargetBlocks.read(spark, roundDir, config.rollout().partitions(),
+        learner.criticWeights(), actorWeights, normalizer, l.gamma(), l.effectiveLambda());
     Broadcast<long[]> offsets = null;
     try {
       // ---- on the driver: one record of sums per actor, added up in actor order ----
       jsc.setJobDescription("round " + round + ": targets and advantages");
-      List<ActorTotals> perActor = new ArrayList<>(blocks.flatMap(b -> b.totals.iterator()).collect());
-      perActor.sort(Comparator.comparingInt(ActorTotals::actorId));
-      if (perActor.isEmpty()) {
-        throw new IllegalStateException("round " + round + ": no samples to learn from in " + roundDir);
-      }
-      ActorTotals t = perActor.get(0);
+      List<ActorTotals> perActor = TargetBlocks.perActor(blocks, round, roundDir);
+      ActorTotals t = TargetBlocks.sum(perActor);
       long[] offset = new long[perActor.get(perActor.size() - 1).actorId() + 1];
       long rows = 0;
-      for (int i = 0; i < perActor.size(); i++) {
-        ActorTotals a = perActor.get(i);
+      for (ActorTotals a : perActor) {
         offset[a.actorId()] = rows; // global index of the actor's first row
         rows += a.n();
-        t = i == 0 ? t : t.plus(a);
       }
-      long n = t.n();
-      double valueLoss = t.squaredError() / n;
-      double policyLoss = t.policyLoss() / n;
-      Learner.check(round, "critic value loss", valueLoss);
-      Learner.check(round, "policy loss", policyLoss);
-      double ev = t.target().variance() == 0 ? Double.NaN : 1 - t.residual().variance() / t.target().variance();
+      t.requireFiniteLosses(round);
       offsets = jsc.broadcast(offset);
 
-      // ---- fit the critic (regression to the targets), then the actor (labels A * onehot(a) for
-      //      PolicyGradientLoss, [a, A, 0..] for GaussianPolicyLoss), A normalised with the round's
-      //      mean and sample standard deviation as Advantages.normalize does ----
-      double shift = 0;
-      double scale = 1;
-      if (l.normalizeAdvantages() && n > 1) {
-        shift = t.advantage().mean();
-        scale = Math.sqrt(t.advantage().m2() / (n - 1)) + 1e-8;
-      }
+      // ---- fit the critic (regression to the targets), then the actor (labels: the advantages,
+      //      normalised with the round's mean and sample standard deviation, see Actions) ----
+      TargetBlocks.Standardization a = t.advantageStandardization(l.normalizeAdvantages());
       long t0 = System.nanoTime();
       for (int epoch = 0; epoch < l.epochs(); epoch++) {
-        fit(learner.critic(), 0, 1, blocks, offsets, n, round, epoch, 0, 1);
+        fit(learner.critic(), 0, 1, blocks, offsets, t.n(), round, epoch, 0, 1);
       }
       long t1 = System.nanoTime();
       for (int epoch = 0; epoch < l.epochs(); epoch++) {
-        fit(learner.actor(), 1, actorWeights.outputSize(), blocks, offsets, n, round, epoch, shift, scale);
+        fit(learner.actor(), 1, actorWeights.outputSize(), blocks, offsets, t.n(), round, epoch, a.shift(),
+            a.scale());
       }
       long t2 = System.nanoTime();
-      Learner.checkWeights(round, "critic weights", learner.critic());
-      Learner.checkWeights(round, "actor weights", learner.actor());
-      LearnerStats stats = new LearnerStats((int) n, valueLoss, policyLoss, t.entropy() / n, ev,
-          t.advantage().mean(), Math.sqrt(t.advantage().variance()), learner.criticGradNorm(),
-          learner.actorGradNorm(), t1 - t0, t2 - t1);
-      return new Update(stats, normalizer == null ? null : merged(normalizer, t));
+      NonFiniteValueException.requireFinite(round, "critic weights", learner.critic().params());
+      NonFiniteValueException.requireFinite(round, "actor weights", learner.actor().params());
+      LearnerStats stats = t.stats(learner.criticGradNorm(), learner.actorGradNorm(), t1 - t0, t2 - t1);
+      return new Update(stats, normalizer == null ? null : normalizer.merge(t.obs()));
     } finally {
       blocks.unpersist(false);
       if (offsets != null) {
@@ -157,7 +127,7 @@ public final class StreamingLearner {
    * seeded order, and the driver fetches the blocks one by one, in order, each a whole number of
    * minibatches (the last minibatch of the round may be smaller, as in {@link Learner}).
    */
-  private void fit(MultiLayerNetwork net, int which, int outputs, JavaRDD<TargetBlock> blocks,
+  private void fit(MultiLayerNetwork net, int which, int outputs, JavaRDD<TargetBlocks.Block> blocks,
       Broadcast<long[]> offsets, long n, int round, int epoch, double shift, double scale) {
     int mb = (int) Math.min(config.learner().minibatchSize(), n);
     int blockRows = (int) Math.min(n, (long) (config.learner().driverMaxSamples() / mb) * mb);
@@ -182,182 +152,8 @@ public final class StreamingLearner {
         float[] ys = java.util.Arrays.copyOfRange(b.y, start * outputs, (start + size) * outputs);
         net.fit(new DataSet(Nd4j.create(xs, new long[] {size, xSize}, 'c'),
             Nd4j.create(ys, new long[] {size, outputs}, 'c')));
-        Learner.check(round, which == 0 ? "critic loss" : "actor loss", net.score());
+        NonFiniteValueException.requireFinite(round, which == 0 ? "critic loss" : "actor loss", net.score());
       }
-    }
-  }
-
-  /** The observation statistics with the round's observations merged in, as {@link ObservationNormalizer#update}. */
-  static ObservationNormalizer merged(ObservationNormalizer s, ActorTotals t) {
-    int d = s.dims();
-    double rows = t.n();
-    double total = s.count() + rows;
-    double[] newMean = new double[d];
-    double[] newVar = new double[d];
-    for (int k = 0; k < d; k++) {
-      double batchVar = t.obsM2()[k] / rows;
-      double delta = t.obsMean()[k] - s.mean()[k];
-      newMean[k] = s.mean()[k] + delta * rows / total;
-      double m2 = s.var()[k] * s.count() + batchVar * rows + delta * delta * s.count() * rows / total;
-      newVar[k] = m2 / total;
-    }
-    return new ObservationNormalizer(newMean, newVar, total, s.clip());
-  }
-
-  /** Count, mean and sum of squared deviations of some values; {@link #plus} is Chan et al.'s merge. */
-  record Moments(long n, double mean, double m2) implements Serializable {
-    static Moments of(double[] v, int from, int to) {
-      double sum = 0;
-      for (int i = from; i < to; i++) {
-        sum += v[i];
-      }
-      double mean = sum / (to - from);
-      double m2 = 0;
-      for (int i = from; i < to; i++) {
-        m2 += (v[i] - mean) * (v[i] - mean);
-      }
-      return new Moments(to - from, mean, m2);
-    }
-
-    Moments plus(Moments o) {
-      long total = n + o.n;
-      double delta = o.mean - mean;
-      return new Moments(total, mean + delta * o.n / total, m2 + o.m2 + delta * delta * n * o.n / total);
-    }
-
-    /** Population variance. */
-    double variance() {
-      return m2 / n;
-    }
-  }
-
-  /**
-   * Sums over one actor's rows (or, merged, over several actors'): squared critic error, policy
-   * loss and entropy sums, moments of the advantages, targets and residuals (target - V), and of
-   * each observation dimension (raw observations; null without observation normalisation).
-   */
-  record ActorTotals(int actorId, long n, double squaredError, double policyLoss, double entropy, Moments advantage,
-      Moments target, Moments residual, double[] obsMean, double[] obsM2) implements Serializable {
-    ActorTotals plus(ActorTotals o) {
-      double[] mean = null;
-      double[] m2 = null;
-      if (obsMean != null) {
-        mean = new double[obsMean.length];
-        m2 = new double[obsMean.length];
-        long total = n + o.n;
-        for (int k = 0; k < mean.length; k++) {
-          double delta = o.obsMean[k] - obsMean[k];
-          mean[k] = obsMean[k] + delta * o.n / total;
-          m2[k] = obsM2[k] + o.obsM2[k] + delta * delta * n * o.n / total;
-        }
-      }
-      return new ActorTotals(actorId, n + o.n, squaredError + o.squaredError, policyLoss + o.policyLoss,
-          entropy + o.entropy, advantage.plus(o.advantage), target.plus(o.target), residual.plus(o.residual), mean,
-          m2);
-    }
-  }
-
-  /**
-   * One partition's rows after {@link RoundTargets}, each actor's rows whole and in time order:
-   * what the fits need per row, the row's index within its actor's rows, and the per-actor sums.
-   */
-  static final class TargetBlock implements Serializable {
-    int rows;
-    int[] actorId;
-    int[] step;
-    int xSize;
-    float[] inputs;
-    int actionSize;
-    int[] action;
-    float[] actionVec;
-    double[] target;
-    double[] advantage;
-    List<ActorTotals> totals;
-  }
-
-  /** Executor side: a partition's sorted rows to a {@link TargetBlock}. */
-  static final class TargetTask implements FlatMapFunction<Iterator<Row>, TargetBlock> {
-    private final MlpWeights critic;
-    private final MlpWeights actor;
-    private final ObservationNormalizer normalizer;
-    private final double gamma;
-    private final double lambda;
-
-    TargetTask(MlpWeights critic, MlpWeights actor, ObservationNormalizer normalizer, double gamma, double lambda) {
-      this.critic = critic;
-      this.actor = actor;
-      this.normalizer = normalizer;
-      this.gamma = gamma;
-      this.lambda = lambda;
-    }
-
-    @Override
-    public Iterator<TargetBlock> call(Iterator<Row> it) {
-      RoundChunk chunk = RoundChunk.pack(it).next();
-      if (chunk.rows() == 0) {
-        return Collections.emptyIterator();
-      }
-      RoundData d = RoundChunk.merge(List.of(chunk)); // sorted already: marks the episodes' continuations
-      RoundTargets rt = RoundTargets.of(d, critic, actor, normalizer, gamma, lambda);
-      int n = d.rows();
-      TargetBlock b = new TargetBlock();
-      b.rows = n;
-      b.actorId = d.actorId();
-      b.step = new int[n];
-      b.xSize = d.obsSize();
-      b.inputs = rt.inputs;
-      b.actionSize = d.actionSize();
-      b.action = d.action();
-      b.actionVec = d.actionVec();
-      b.target = rt.target;
-      b.advantage = rt.advantage;
-      b.totals = new ArrayList<>();
-      double[] residual = new double[n];
-      for (int i = 0; i < n; i++) {
-        residual[i] = rt.target[i] - rt.value[i];
-      }
-      int obsSize = d.obsSize();
-      for (int start = 0; start < n; ) {
-        int end = start;
-        while (end < n && d.actorId()[end] == d.actorId()[start]) {
-          b.step[end] = end - start;
-          end++;
-        }
-        double squaredError = 0;
-        double policyLoss = 0;
-        double entropy = 0;
-        for (int i = start; i < end; i++) {
-          squaredError += residual[i] * residual[i];
-          policyLoss -= rt.advantage[i] * rt.logp[i];
-          entropy += rt.entropy[i];
-        }
-        double[] obsMean = null;
-        double[] obsM2 = null;
-        if (normalizer != null) {
-          obsMean = new double[obsSize];
-          obsM2 = new double[obsSize];
-          float[] obs = d.obs();
-          for (int i = start; i < end; i++) {
-            for (int k = 0; k < obsSize; k++) {
-              obsMean[k] += obs[i * obsSize + k];
-            }
-          }
-          for (int k = 0; k < obsSize; k++) {
-            obsMean[k] /= end - start;
-          }
-          for (int i = start; i < end; i++) {
-            for (int k = 0; k < obsSize; k++) {
-              double e = obs[i * obsSize + k] - obsMean[k];
-              obsM2[k] += e * e;
-            }
-          }
-        }
-        b.totals.add(new ActorTotals(d.actorId()[start], end - start, squaredError, policyLoss, entropy,
-            Moments.of(rt.advantage, start, end), Moments.of(rt.target, start, end), Moments.of(residual, start, end),
-            obsMean, obsM2));
-        start = end;
-      }
-      return List.of(b).iterator();
     }
   }
 
@@ -374,34 +170,16 @@ public final class StreamingLearner {
    * {@code which} 0: the critic (label = target); 1: the actor (label = normalised advantage on
    * the taken action's column, or after the continuous action).
    */
-  static final class Pieces implements PairFlatMapFunction<TargetBlock, Integer, Piece> {
-    private final SeededPermutation order;
-    private final Broadcast<long[]> offsets;
-    private final int blockRows;
-    private final int which;
-    private final int outputs;
-    private final double shift;
-    private final double scale;
-
-    Pieces(SeededPermutation order, Broadcast<long[]> offsets, int blockRows, int which, int outputs, double shift,
-        double scale) {
-      this.order = order;
-      this.offsets = offsets;
-      this.blockRows = blockRows;
-      this.which = which;
-      this.outputs = outputs;
-      this.shift = shift;
-      this.scale = scale;
-    }
-
+  record Pieces(SeededPermutation order, Broadcast<long[]> offsets, int blockRows, int which, int outputs,
+      double shift, double scale) implements PairFlatMapFunction<TargetBlocks.Block, Integer, Piece> {
     @Override
-    public Iterator<Tuple2<Integer, Piece>> call(TargetBlock b) {
+    public Iterator<Tuple2<Integer, Piece>> call(TargetBlocks.Block b) {
       long[] offset = offsets.value();
-      int n = b.rows;
+      int n = b.rows();
       long[] position = new long[n];
       java.util.Map<Integer, int[]> counts = new java.util.TreeMap<>();
       for (int i = 0; i < n; i++) {
-        position[i] = order.apply(offset[b.actorId[i]] + b.step[i]);
+        position[i] = order.apply(offset[b.actorId()[i]] + b.step()[i]);
         counts.computeIfAbsent((int) (position[i] / blockRows), k -> new int[1])[0]++;
       }
       java.util.Map<Integer, Piece> pieces = new java.util.TreeMap<>();
@@ -409,7 +187,7 @@ public final class StreamingLearner {
         Piece p = new Piece();
         int size = e.getValue()[0];
         p.position = new int[size];
-        p.x = new float[size * b.xSize];
+        p.x = new float[size * b.xSize()];
         p.y = new float[size * outputs];
         pieces.put(e.getKey(), p);
         e.getValue()[0] = 0; // now the fill count
@@ -419,18 +197,8 @@ public final class StreamingLearner {
         Piece p = pieces.get(block);
         int r = counts.get(block)[0]++;
         p.position[r] = (int) (position[i] - (long) block * blockRows);
-        System.arraycopy(b.inputs, i * b.xSize, p.x, r * b.xSize, b.xSize);
-        if (which == 0) {
-          p.y[r] = (float) b.target[i];
-        } else {
-          float a = (float) ((b.advantage[i] - shift) / scale);
-          if (b.actionSize > 0) {
-            System.arraycopy(b.actionVec, i * b.actionSize, p.y, r * outputs, b.actionSize);
-            p.y[r * outputs + b.actionSize] = a;
-          } else {
-            p.y[r * outputs + b.action[i]] = a;
-          }
-        }
+        System.arraycopy(b.inputs(), i * b.xSize(), p.x, r * b.xSize(), b.xSize());
+        b.label(which, i, p.y, r, shift, scale);
       }
       List<Tuple2<Integer, Piece>> out = new ArrayList<>(pieces.size());
       pieces.forEach((k, v) -> out.add(new Tuple2<>(k, v)));

@@ -1,5 +1,6 @@
 package io.sparkac.policy;
 
+import io.sparkac.numeric.Moments;
 import java.io.Serializable;
 
 /**
@@ -47,32 +48,26 @@ public record ObservationNormalizer(double[] mean, double[] var, double count, d
     if (rows == 0) {
       return this;
     }
+    return merge(Moments.ofColumns(obs, mean.length, 0, rows));
+  }
+
+  /**
+   * The statistics with a batch merged in, given by the moments of each dimension: SB3's
+   * {@code update_from_moments(batch_mean, batch_var, batch_count)}, which takes the batch's
+   * variance, so the batch's m2 goes through m2 / n and back as there.
+   */
+  public ObservationNormalizer merge(Moments[] batch) {
     int d = mean.length;
-    double[] batchMean = new double[d];
-    double[] batchVar = new double[d];
-    for (int r = 0; r < rows; r++) {
-      for (int k = 0; k < d; k++) {
-        batchMean[k] += obs[r * d + k];
-      }
-    }
-    for (int k = 0; k < d; k++) {
-      batchMean[k] /= rows;
-    }
-    for (int r = 0; r < rows; r++) {
-      for (int k = 0; k < d; k++) {
-        double e = obs[r * d + k] - batchMean[k];
-        batchVar[k] += e * e;
-      }
-    }
-    double total = count + rows;
     double[] newMean = new double[d];
     double[] newVar = new double[d];
+    double total = count;
     for (int k = 0; k < d; k++) {
-      batchVar[k] /= rows;
-      double delta = batchMean[k] - mean[k];
-      newMean[k] = mean[k] + delta * rows / total;
-      double m2 = var[k] * count + batchVar[k] * rows + delta * delta * count * rows / total;
-      newVar[k] = m2 / total;
+      Moments b = batch[k];
+      Moments merged = Moments.ofVariance(count, mean[k], var[k])
+          .plus(Moments.ofVariance(b.n(), b.mean(), b.variance()));
+      newMean[k] = merged.mean();
+      newVar[k] = merged.variance();
+      total = merged.n();
     }
     return new ObservationNormalizer(newMean, newVar, total, clip);
   }

@@ -4,6 +4,7 @@ import io.sparkac.config.TrainConfig;
 import io.sparkac.env.Environment;
 import io.sparkac.env.StepResult;
 import io.sparkac.nn.MlpForward;
+import io.sparkac.numeric.NonFiniteValueException;
 import io.sparkac.random.Seeds;
 import io.sparkac.storage.FileDigest;
 import io.sparkac.trajectory.RoundChunk;

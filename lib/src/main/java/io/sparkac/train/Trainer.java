@@ -10,7 +10,7 @@ import io.sparkac.nn.Networks;
 import io.sparkac.policy.ObservationNormalizer;
 import io.sparkac.rollout.ActorSnapshot;
 import io.sparkac.rollout.Environments;
-import io.sparkac.rollout.NonFiniteValueException;
+import io.sparkac.numeric.NonFiniteValueException;
 import io.sparkac.rollout.Rollout;
 import io.sparkac.rollout.RolloutResult;
 import io.sparkac.storage.FastLocalFileSystem;

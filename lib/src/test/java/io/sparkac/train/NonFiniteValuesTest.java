@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import io.sparkac.config.ConfigLoader;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.env.EndlessWalk;
-import io.sparkac.rollout.NonFiniteValueException;
+import io.sparkac.numeric.NonFiniteValueException;
 import io.sparkac.testing.SparkTestSession;
 import java.io.IOException;
 import java.nio.file.Files;
