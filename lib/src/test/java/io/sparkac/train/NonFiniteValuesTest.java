@@ -53,6 +53,16 @@ class NonFiniteValuesTest {
     return new Trainer(SparkTestSession.get(), config, mode).run();
   }
 
+  /** Trains with the faulty environments' code fixed ({@link EndlessWalk#fixed}), their class names kept. */
+  static TrainResult trainFixed(TrainConfig config, StartMode mode) {
+    EndlessWalk.fixed = true;
+    try {
+      return train(config, mode);
+    } finally {
+      EndlessWalk.fixed = false;
+    }
+  }
+
   static Throwable trainExpectingFailure(TrainConfig config, StartMode mode) {
     Throwable t = catchThrowable(() -> train(config, mode));
     assertThat(t).as("the run stops").isInstanceOf(NonFiniteValueException.class);
@@ -102,7 +112,7 @@ class NonFiniteValuesTest {
     assertRoundOneIsCommittedAndIntact(run);
 
     // Resuming from round 1 with an environment that does not fail gives the uninterrupted run.
-    TrainResult resumed = train(config(run, EndlessWalk.Healthy.class), StartMode.RESUME);
+    TrainResult resumed = trainFixed(config(run, EndlessWalk.NanObservation.class), StartMode.RESUME);
 
     assertThat(resumed.rounds()).extracting(RoundRecord::round).containsExactly(0, 1, 2, 3, 4);
     assertThat(weights(run, ROUNDS - 1, "actor")).isEqualTo(weights(healthy, ROUNDS - 1, "actor"));
@@ -165,7 +175,7 @@ class NonFiniteValuesTest {
         .extracting(r -> r.getInt(0)).containsExactly(0, 1);
 
     // A resume replaces the uncommitted round: no reward of 1e200 is left anywhere.
-    train(config(run, EndlessWalk.Healthy.class), StartMode.RESUME);
+    trainFixed(config(run, EndlessWalk.HugeReward.class), StartMode.RESUME);
 
     assertThat(spark.read().parquet(run.resolve("trajectories").toString()).filter("reward > 1").count()).isZero();
     assertThat(weights(run, ROUNDS - 1, "actor")).isEqualTo(weights(healthy, ROUNDS - 1, "actor"));
