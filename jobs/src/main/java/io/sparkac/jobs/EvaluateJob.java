@@ -101,6 +101,8 @@ final class EvaluateJob {
       throw new Main.UsageException("evaluate: --round " + r + " is not a committed round of " + runDir
           + "; committed rounds: " + committed.get(0) + ".." + committed.get(committed.size() - 1));
     }
+    // The checkpoint's files as the round committed them (a truncated or changed file is named, with its round).
+    manifest.verify(List.of(manifest.read(r)), "checkpoints/", true);
     Checkpoints checkpoints = new Checkpoints(storage, layout);
     RunState state = checkpoints.readState(r);
     TrainConfig config = state.configIn(runDir, List.of());

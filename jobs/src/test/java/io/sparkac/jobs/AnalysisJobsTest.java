@@ -164,6 +164,22 @@ class AnalysisJobsTest {
     return new Storage(SparkTestSession.get().sparkContext().hadoopConfiguration());
   }
 
+  @Test
+  void evaluateNamesAChangedCheckpointFileAndItsRound() throws IOException {
+    Path copy = tmp.resolve("changed");
+    RunFolderSafetyTest.copyTree(run, copy);
+    Path actor = copy.resolve("checkpoints/round=2/actor.zip");
+    byte[] bytes = Files.readAllBytes(actor);
+    bytes[bytes.length / 2] ^= 1;
+    Files.write(actor, bytes);
+
+    Captured c = capture("evaluate", copy.toString());
+
+    assertThat(c.status).as("stderr: %s", c.err).isEqualTo(2);
+    assertThat(c.err).startsWith("error: committed round 2 of " + copy + " is damaged: checkpoints/round=2/actor.zip"
+        + " has CRC32C ");
+  }
+
   record Captured(int status, String out, String err) {}
 
   /** Runs a job through {@link Main#run}, capturing what it prints. */

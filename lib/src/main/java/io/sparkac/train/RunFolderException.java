@@ -1,8 +1,10 @@
 package io.sparkac.train;
 
 /**
- * The run folder does not fit the start mode: a new run into a folder that is not empty, or a
- * resume of a folder that is not a run. The message names the folder and the flag to pass.
+ * The run folder does not fit what was asked of it: a new run into a folder that is not empty, a
+ * resume or an overwrite of a folder that is not a run, a folder another process is writing
+ * ({@link RunLock}), or a committed file that is not as its round's manifest entry recorded it.
+ * The message names the folder (and the file and round, or the lock's holder) and what to do.
  */
 public final class RunFolderException extends IllegalStateException {
   public RunFolderException(String message) {
