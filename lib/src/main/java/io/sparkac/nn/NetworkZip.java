@@ -75,44 +75,49 @@ public final class NetworkZip {
     ZipInputStream zip = new ZipInputStream(in);
     for (ZipEntry entry = zip.getNextEntry(); entry != null; entry = zip.getNextEntry()) {
       String name = entry.getName();
-      switch (name) {
-        case ModelSerializer.CONFIGURATION_JSON -> {
-          if (net != null) {
-            throw new CheckpointFormatException(source, name, "appears twice");
+      try {
+        switch (name) {
+          case ModelSerializer.CONFIGURATION_JSON -> {
+            if (net != null) {
+              throw new CheckpointFormatException(source, name, "appears twice");
+            }
+            MultiLayerConfiguration conf = configuration(source, name,
+                readAtMost(zip, MAX_CONFIGURATION_BYTES, source, name));
+            numParams = numParams(conf, maxParameters, source, name);
+            net = new MultiLayerNetwork(conf);
           }
-          MultiLayerConfiguration conf = configuration(source, name,
-              readAtMost(zip, MAX_CONFIGURATION_BYTES, source, name));
-          numParams = numParams(conf, maxParameters, source, name);
-          net = new MultiLayerNetwork(conf);
+          case ModelSerializer.COEFFICIENTS_BIN -> {
+            if (net == null || net.params() != null) {
+              throw new CheckpointFormatException(source, name,
+                  net == null ? "comes before " + ModelSerializer.CONFIGURATION_JSON : "appears twice");
+            }
+            INDArray params = array(zip, numParams, source, name);
+            // As ModelSerializer does: the parameters' data type is the network's.
+            net.getLayerWiseConfigurations().setDataType(params.dataType());
+            net.init(params, false);
+          }
+          case ModelSerializer.UPDATER_BIN -> {
+            if (net == null || net.params() == null || updaterState) {
+              throw new CheckpointFormatException(source, name,
+                  updaterState ? "appears twice" : "comes before " + ModelSerializer.COEFFICIENTS_BIN);
+            }
+            INDArray view = net.getUpdater().getStateViewArray();
+            if (view == null) {
+              throw new CheckpointFormatException(source, name,
+                  "is there, but the network's updater keeps no state");
+            }
+            net.getUpdater().setStateViewArray(net, array(zip, view.length(), source, name), false);
+            updaterState = true;
+          }
+          case ModelSerializer.PREPROCESSOR_BIN -> throw new CheckpointFormatException(source, name,
+              "holds a Java-serialized object, which this project never writes and does not deserialize");
+          default -> throw new CheckpointFormatException(source, name, "is not an entry this project writes ("
+              + ModelSerializer.CONFIGURATION_JSON + ", " + ModelSerializer.COEFFICIENTS_BIN + ", "
+              + ModelSerializer.UPDATER_BIN + ")");
         }
-        case ModelSerializer.COEFFICIENTS_BIN -> {
-          if (net == null || net.params() != null) {
-            throw new CheckpointFormatException(source, name,
-                net == null ? "comes before " + ModelSerializer.CONFIGURATION_JSON : "appears twice");
-          }
-          INDArray params = array(zip, numParams, source, name);
-          // As ModelSerializer does: the parameters' data type is the network's.
-          net.getLayerWiseConfigurations().setDataType(params.dataType());
-          net.init(params, false);
-        }
-        case ModelSerializer.UPDATER_BIN -> {
-          if (net == null || net.params() == null || updaterState) {
-            throw new CheckpointFormatException(source, name,
-                updaterState ? "appears twice" : "comes before " + ModelSerializer.COEFFICIENTS_BIN);
-          }
-          INDArray view = net.getUpdater().getStateViewArray();
-          if (view == null) {
-            throw new CheckpointFormatException(source, name,
-                "is there, but the network's updater keeps no state");
-          }
-          net.getUpdater().setStateViewArray(net, array(zip, view.length(), source, name), false);
-          updaterState = true;
-        }
-        case ModelSerializer.PREPROCESSOR_BIN -> throw new CheckpointFormatException(source, name,
-            "holds a Java-serialized object, which this project never writes and does not deserialize");
-        default -> throw new CheckpointFormatException(source, name, "is not an entry this project writes ("
-            + ModelSerializer.CONFIGURATION_JSON + ", " + ModelSerializer.COEFFICIENTS_BIN + ", "
-            + ModelSerializer.UPDATER_BIN + ")");
+      } catch (RuntimeException e) {
+        // DL4J's own checks (a layer it cannot build, a length it refuses): still name the file.
+        throw new CheckpointFormatException(source, name, "cannot be read: " + e, e);
       }
     }
     if (net == null || net.params() == null) {
