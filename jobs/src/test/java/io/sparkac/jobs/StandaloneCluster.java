@@ -31,29 +31,42 @@ final class StandaloneCluster implements AutoCloseable {
 
   private final Path sparkHome;
   private final Path workDir;
+  /** SPARK_CONF_DIR of the Master and Workers (their spark-defaults.conf), or null for none. */
+  private final Path daemonConfDir;
   private final List<Process> processes = new CopyOnWriteArrayList<>();
   private final List<Process> workers = new ArrayList<>();
   private final Thread hook = new Thread(this::killAll, "standalone-cluster-cleanup");
   private String masterUrl;
 
-  private StandaloneCluster(Path sparkHome, Path workDir) {
+  private StandaloneCluster(Path sparkHome, Path workDir, Path daemonConfDir) {
     this.sparkHome = sparkHome;
     this.workDir = workDir;
+    this.daemonConfDir = daemonConfDir;
     Runtime.getRuntime().addShutdownHook(hook);
   }
 
   /** Starts a Master and {@code workers} one-core Workers and waits until all are registered. */
   static StandaloneCluster start(Path sparkHome, Path workDir, int workers) throws IOException, InterruptedException {
-    StandaloneCluster c = new StandaloneCluster(sparkHome, workDir);
+    return start(sparkHome, workDir, workers, null);
+  }
+
+  /**
+   * As {@link #start(Path, Path, int)}, with the Master and Workers reading their Spark
+   * properties from {@code <daemonConfDir>/spark-defaults.conf} (SPARK_CONF_DIR, as an
+   * installation's daemons do); submissions do not see it.
+   */
+  static StandaloneCluster start(Path sparkHome, Path workDir, int workers, Path daemonConfDir)
+      throws IOException, InterruptedException {
+    StandaloneCluster c = new StandaloneCluster(sparkHome, workDir, daemonConfDir);
     try {
       Files.createDirectories(workDir);
-      Process master = c.launch("master", List.of(sparkHome.resolve("bin/spark-class").toString(),
+      Process master = c.launchDaemon("master", List.of(sparkHome.resolve("bin/spark-class").toString(),
           "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", "0", "--webui-port", "0"));
       c.masterUrl = c.awaitLog(master, workDir.resolve("master.log"), MASTER_URL, Duration.ofSeconds(90)).group(1);
       for (int i = 0; i < workers; i++) {
         Path dir = workDir.resolve("worker" + i);
         Files.createDirectories(dir);
-        c.workers.add(c.launch("worker" + i, List.of(sparkHome.resolve("bin/spark-class").toString(),
+        c.workers.add(c.launchDaemon("worker" + i, List.of(sparkHome.resolve("bin/spark-class").toString(),
             "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--port", "0", "--webui-port", "0",
             "--cores", "1", "--memory", "2g", "--work-dir", dir.toString(), c.masterUrl)));
       }
@@ -118,7 +131,15 @@ final class StandaloneCluster implements AutoCloseable {
         + " under " + workDir);
   }
 
+  private Process launchDaemon(String name, List<String> cmd) throws IOException {
+    return launch(name, cmd, daemonConfDir);
+  }
+
   private Process launch(String name, List<String> cmd) throws IOException {
+    return launch(name, cmd, null);
+  }
+
+  private Process launch(String name, List<String> cmd, Path confDir) throws IOException {
     ProcessBuilder pb = new ProcessBuilder(cmd)
         .directory(workDir.toFile())
         .redirectErrorStream(true)
@@ -129,6 +150,10 @@ final class StandaloneCluster implements AutoCloseable {
     env.put("OMP_NUM_THREADS", "1");
     // Keep the daemons small: the machine is shared.
     env.put("SPARK_DAEMON_MEMORY", "256m");
+    env.remove("SPARK_CONF_DIR");
+    if (confDir != null) {
+      env.put("SPARK_CONF_DIR", confDir.toString());
+    }
     Process p = pb.start();
     processes.add(p);
     log.info("started {} (pid {}): {}", name, p.pid(), String.join(" ", cmd));

@@ -12,9 +12,12 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -196,6 +199,72 @@ class StandaloneClusterTest {
         .hasSize(3).allSatisfy(r -> assertThat(r.losses().valueLoss()).isFinite());
   }
 
+  /**
+   * The README's cluster security settings on a second cluster whose Master and Workers read them
+   * from their spark-defaults.conf: RPC authentication with a shared secret, AES encryption of the
+   * RPC channels, encryption of the shuffle and spill files. A run that has the secret (in its
+   * properties file, not on a command line) trains bit-identically to local mode; an application
+   * without it is refused by the Master.
+   */
+  @Test
+  void aClusterWithAuthenticationAndEncryptionRunsOnlyApplicationsThatHaveItsSecret() throws Exception {
+    Path secured = work.resolve("secured");
+    byte[] random = new byte[32];
+    new SecureRandom().nextBytes(random);
+    List<String> security = List.of(
+        "spark.authenticate                 true",
+        "spark.authenticate.secret          " + HexFormat.of().formatHex(random),
+        "spark.network.crypto.enabled       true",
+        "spark.io.encryption.enabled        true");
+    Path daemonConf = privateFile(secured.resolve("daemon-conf/spark-defaults.conf"), security);
+    List<String> app = new ArrayList<>(Files.readAllLines(root.resolve("conf/spark-defaults.conf")));
+    app.addAll(security);
+    Path appProperties = privateFile(secured.resolve("app-spark-defaults.conf"), app);
+
+    try (StandaloneCluster cluster = StandaloneCluster.start(sparkHome, secured, 2, daemonConf.getParent())) {
+      // Both at once: the refused one only waits for its first registration attempt.
+      Process refused = cluster.submit("submit-no-secret", submitArgs(cluster.masterUrl(), secured.resolve("runs/no-secret"),
+          root.resolve("conf/spark-defaults.conf")));
+      Path run = secured.resolve("runs/secured");
+      Process submit = cluster.submit("submit-secured", submitArgs(cluster.masterUrl(), run, appProperties));
+      try {
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (!Files.readString(cluster.logOf("submit-no-secret")).contains("Failed to connect to master")) {
+          assertThat(refused.isAlive()).as("the application without the secret is still trying; log "
+              + cluster.logOf("submit-no-secret")).isTrue();
+          assertThat(System.nanoTime()).as("a refused registration in time; log " + cluster.logOf("submit-no-secret"))
+              .isLessThan(deadline);
+          Thread.sleep(100);
+        }
+      } finally {
+        refused.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
+        refused.destroyForcibly();
+      }
+      assertThat(await(submit, "submit-secured")).as("run with the secret, log " + cluster.logOf("submit-secured"))
+          .isZero();
+
+      assertThat(count(cluster.logOf("master"), "Registering app ")).as("applications the Master registered")
+          .isEqualTo(1);
+      // With spark.network.crypto.enabled the Master's RPC server runs Spark's AES handshake
+      // (AuthRpcHandler), which logs the refused client; without it, a SASL handler would.
+      assertThat(Files.readString(cluster.logOf("master"))).as("the Master's log").contains("AuthRpcHandler");
+      String driver = Files.readString(cluster.logOf("submit-secured"));
+      assertThat(driver).as("the driver's log shows neither the secret nor I/O encryption left off")
+          .doesNotContain(security.get(1).substring(security.get(1).lastIndexOf(' ') + 1))
+          .doesNotContain("I/O encryption enabled without RPC encryption");
+      assertSameRun(run, localRun);
+    }
+  }
+
+  /** A file only its owner can read: it holds the cluster's secret. */
+  private static Path privateFile(Path file, List<String> lines) throws IOException {
+    Files.createDirectories(file.getParent());
+    Files.deleteIfExists(file);
+    Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.write(file, lines);
+    return file;
+  }
+
   private static long count(Path log, String what) throws IOException {
     try (Stream<String> lines = Files.lines(log)) {
       return lines.filter(l -> l.contains(what)).count();
@@ -203,10 +272,14 @@ class StandaloneClusterTest {
   }
 
   private List<String> submitArgs(String master, Path run) {
+    return submitArgs(master, run, root.resolve("conf/spark-defaults.conf"));
+  }
+
+  private List<String> submitArgs(String master, Path run, Path properties) {
     List<String> args = new ArrayList<>(List.of(
         "--master", master,
         "--deploy-mode", "client",
-        "--properties-file", root.resolve("conf/spark-defaults.conf").toString(),
+        "--properties-file", properties.toString(),
         "--driver-java-options", "-Dlog4j2.configurationFile=" + root.resolve("conf/log4j2.properties"),
         "--conf", "spark.ui.enabled=false",
         // Both executors registered before the first job, so the two rollout tasks run side by side.

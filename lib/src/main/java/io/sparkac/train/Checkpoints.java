@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.sparkac.learner.RewardScaler;
+import io.sparkac.nn.NetworkZip;
 import io.sparkac.policy.ObservationNormalizer;
 import io.sparkac.rollout.ActorSnapshot;
 import io.sparkac.storage.FileDigest;
@@ -89,8 +90,12 @@ public final class Checkpoints {
     return readModel(new Path(layout.checkpoint(round), CRITIC));
   }
 
+  /**
+   * Not ModelSerializer's reader: it Java-deserializes an entry that a crafted zip may carry, and
+   * a run folder may come from anyone; {@link NetworkZip} says what it accepts.
+   */
   private MultiLayerNetwork readModel(Path path) {
-    return storage.read(path, in -> ModelSerializer.restoreMultiLayerNetwork(in, true));
+    return storage.read(path, in -> NetworkZip.read(in, path.toString()));
   }
 
   public Normalization readNormalization(int round) {
@@ -128,30 +133,102 @@ public final class Checkpoints {
     }));
   }
 
+  /**
+   * Reads what {@link #writeSnapshots} wrote. Every count and length is checked against the bytes
+   * the file has left before anything is allocated: the file may be damaged or crafted, and a
+   * length of 2^31-1 must be an error that names the file and the field, not an OutOfMemoryError.
+   */
   public ActorSnapshot[] readSnapshots(int round) {
     Path file = new Path(layout.actorsRound(round), SNAPSHOTS);
+    long size;
+    try {
+      size = storage.fs(file).getFileStatus(file).getLen();
+    } catch (IOException e) {
+      throw unchecked("cannot read " + file, e);
+    }
     return storage.read(file, raw -> {
-      DataInputStream in = new DataInputStream(raw);
+      SnapshotInput in = new SnapshotInput(new DataInputStream(raw), size, file);
       int format = in.readInt();
       if (format != SNAPSHOT_FORMAT) {
         throw new IOException(file + ": unknown snapshot format " + format);
       }
-      ActorSnapshot[] out = new ActorSnapshot[in.readInt()];
+      ActorSnapshot[] out = new ActorSnapshot[in.count("number of actors", -1, SNAPSHOT_MIN_BYTES)];
       for (int i = 0; i < out.length; i++) {
         int id = in.readInt();
-        double[] state = new double[in.readInt()];
+        double[] state = new double[in.count("state length", i, Double.BYTES)];
         for (int k = 0; k < state.length; k++) {
           state[k] = in.readDouble();
         }
         int elapsed = in.readInt();
-        float[] obs = new float[in.readInt()];
+        float[] obs = new float[in.count("observation length", i, Float.BYTES)];
         for (int k = 0; k < obs.length; k++) {
           obs[k] = in.readFloat();
         }
         out[i] = new ActorSnapshot(id, state, elapsed, obs, in.readLong(), in.readDouble(), in.readInt());
       }
+      if (in.remaining() != 0) {
+        throw new IOException(file + ": " + in.remaining() + " bytes after the last of " + out.length + " actors");
+      }
       return out;
     });
+  }
+
+  /** The fewest bytes an actor takes in snapshots.bin: id, two lengths, elapsed, episode fields. */
+  private static final int SNAPSHOT_MIN_BYTES = 4 + 4 + 4 + 4 + 8 + 8 + 4;
+
+  /** snapshots.bin's reader that knows how many bytes the file has left. */
+  private static final class SnapshotInput {
+    private final DataInputStream in;
+    private final Path file;
+    private long remaining;
+
+    SnapshotInput(DataInputStream in, long size, Path file) {
+      this.in = in;
+      this.remaining = size;
+      this.file = file;
+    }
+
+    long remaining() {
+      return remaining;
+    }
+
+    /** A count of items of at least {@code itemBytes} each, refused unless the file holds that many. */
+    int count(String field, int actor, int itemBytes) throws IOException {
+      int n = readInt();
+      if (n < 0 || (long) n * itemBytes > remaining) {
+        throw new IOException(file + ": " + field + (actor < 0 ? "" : " of actor #" + actor) + " is " + n
+            + "; it must be between 0 and " + remaining / itemBytes + " (" + itemBytes + " bytes each, "
+            + remaining + " bytes left in the file)");
+      }
+      return n;
+    }
+
+    int readInt() throws IOException {
+      take(4);
+      return in.readInt();
+    }
+
+    long readLong() throws IOException {
+      take(8);
+      return in.readLong();
+    }
+
+    float readFloat() throws IOException {
+      take(4);
+      return in.readFloat();
+    }
+
+    double readDouble() throws IOException {
+      take(8);
+      return in.readDouble();
+    }
+
+    private void take(int bytes) throws IOException {
+      if (remaining < bytes) {
+        throw new IOException(file + ": ends early");
+      }
+      remaining -= bytes;
+    }
   }
 
   private static java.io.OutputStream nonClosing(java.io.OutputStream out) {
