@@ -192,6 +192,14 @@ class TrajectoryAnalysisTest {
         }
         if (Files.isDirectory(f)) {
           Files.createDirectories(target);
+        } else if (run.relativize(f).toString().startsWith("manifest") && f.toString().endsWith(".crc")) {
+          continue; // Hadoop's checksum of an entry rewritten below
+        } else if (run.relativize(f).toString().startsWith("manifest")) {
+          // entries of that time recorded no committed files (their Parquet is rewritten here)
+          com.fasterxml.jackson.databind.node.ObjectNode entry = (com.fasterxml.jackson.databind.node.ObjectNode)
+              new com.fasterxml.jackson.databind.ObjectMapper().readTree(f.toFile());
+          entry.remove("files");
+          Files.writeString(target, entry.toString());
         } else {
           Files.copy(f, target);
         }
