@@ -92,13 +92,7 @@ interface Learning {
   }
 
   /** A round larger than {@code learner.driver-max-samples}: streamed from its Parquet, never collected. */
-  final class Streamed implements Learning {
-    private final StreamingLearner streaming;
-
-    Streamed(StreamingLearner streaming) {
-      this.streaming = streaming;
-    }
-
+  record Streamed(StreamingLearner streaming) implements Learning {
     @Override
     public Learned learn(Sampling.Sample sample, int u, String roundDir, ObservationNormalizer normalizer) {
       StreamingLearner.Update update = streaming.update(roundDir, u, normalizer);
@@ -112,13 +106,7 @@ interface Learning {
   }
 
   /** {@code learner.mode = spark}: targets and fits on the executors (observations are not normalised). */
-  final class OnExecutors implements Learning {
-    private final SparkLearner learner;
-
-    OnExecutors(SparkLearner learner) {
-      this.learner = learner;
-    }
-
+  record OnExecutors(SparkLearner learner) implements Learning {
     @Override
     public Learned learn(Sampling.Sample sample, int u, String roundDir, ObservationNormalizer normalizer) {
       return new Learned(learner.update(roundDir, u), normalizer, null, 0);
