@@ -315,7 +315,7 @@ class ConfigLoaderTest {
   @Test
   void anIncludeOfAFileThatIsNotHoconIsAnError() throws IOException {
     // what /etc/passwd holds: an include of it trained with the defaults until killed
-    Path passwd = write("passwd", "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n");
+    Path passwd = write("passwd", "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\nsync:x:4:65534:sync:/bin:/bin/sync\n");
     Path file = write("run.conf", "include \"" + passwd + "\"\n");
     ConfigException e = catchThrowableOfType(ConfigException.class, () -> ConfigLoader.load(file, List.of()));
     assertThat(e).as("no ConfigException").isNotNull();
