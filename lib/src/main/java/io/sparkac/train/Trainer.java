@@ -76,20 +76,21 @@ public final class Trainer {
   }
 
   public TrainResult run() {
-    checkRunFolder(storage, layout, mode); // before the lock creates the folder
-    try (RunLock lock = RunLock.acquire(storage, layout)) {
-      return train();
-    }
-  }
-
-  private TrainResult train() {
     long wallStart = System.nanoTime();
     Environment probe = Environments.create(config.env());
     if (config.env().custom()) {
-      // A user's environment is checked (spaces, shapes, determinism, finite values) before any round.
+      // A user's environment is checked (spaces, shapes, determinism, finite values) before any
+      // round, and before anything is written.
       EnvironmentChecker.check(probe);
     }
     checkLearnerSupports(config, probe.actionSpace());
+    checkRunFolder(storage, layout, mode); // before the lock creates the folder
+    try (RunLock lock = RunLock.acquire(storage, layout)) {
+      return train(probe, wallStart);
+    }
+  }
+
+  private TrainResult train(Environment probe, long wallStart) {
     Start start = Start.of(config, storage, layout, checkpoints, manifest, mode, probe);
     Learner learner = new Learner(config, start.actor(), start.critic());
     if (start.rewardScaler() != null) {
