@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.apache.commons.text.similarity.LevenshteinDistance;
 
 /**
  * The one place that resolves configuration: built-in defaults
@@ -264,35 +265,17 @@ public final class ConfigLoader {
 
   /** The known key closest to {@code key} by edit distance, or null when none is close. */
   static String nearest(String key, Set<String> known) {
+    LevenshteinDistance distance = LevenshteinDistance.getDefaultInstance();
     String best = null;
     int bestDistance = Integer.MAX_VALUE;
     for (String k : known) {
-      int d = editDistance(key, k);
+      int d = distance.apply(key, k);
       if (d < bestDistance) {
         bestDistance = d;
         best = k;
       }
     }
     return bestDistance <= Math.max(3, key.length() / 3) ? best : null;
-  }
-
-  static int editDistance(String a, String b) {
-    int[] prev = new int[b.length() + 1];
-    int[] cur = new int[b.length() + 1];
-    for (int j = 0; j <= b.length(); j++) {
-      prev[j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      cur[0] = i;
-      for (int j = 1; j <= b.length(); j++) {
-        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
-      }
-      int[] t = prev;
-      prev = cur;
-      cur = t;
-    }
-    return prev[b.length()];
   }
 
   /** Typed reads that turn Typesafe's errors into ones that name key, value and what is allowed. */
