@@ -47,7 +47,8 @@ import picocli.CommandLine.Parameters;
  * Its runs go under {@code --dir}, any Hadoop URI the driver and the executors both reach; the
  * default, a local temporary folder, only works when they share a disk (local mode).
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(name = "bench", header = "Measure rollout, learner and Spark overhead throughput.",
+    mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     customSynopsis = "bench [config.conf] [--repeats N] [--dir URI] [--learner-modes] [key=value ...]",
     description = {"Measure rollout env steps/s, learner samples/s and the Spark overhead per round (default"
         + " config: CartPole-v1)."},

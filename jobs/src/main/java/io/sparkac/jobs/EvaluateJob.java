@@ -37,12 +37,14 @@ import picocli.CommandLine.Parameters;
  * from the seed (run seed, EVAL, e), so a greedy evaluation with the run's episode count gives
  * exactly the figure the train job committed for that round.
  */
-@Command(name = "evaluate", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(name = "evaluate", header = "Evaluate a committed round's checkpoint.",
+    mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     customSynopsis = "evaluate <run-dir> [--round N] [--episodes K] [--greedy | --stochastic]",
     description = {"Run K episodes with a committed round's checkpoint (default: the last round, the run's"
         + " eval.episodes, greedy); writes <run-dir>/eval/round=N/ and prints the mean, std, min and max return"
         + " and the mean length."},
-    footer = {"%nExamples:", "  evaluate runs/cartpole", "  evaluate runs/cartpole --round 20 --episodes 500 --stochastic"})
+    footer = {"%nExamples:", "  evaluate runs/cartpole",
+        "  evaluate runs/cartpole --round 20 --episodes 500 --stochastic"})
 final class EvaluateJob implements Callable<Integer> {
   @Parameters(arity = "0..1", paramLabel = "<run-dir>", description = "the run folder")
   String runDir;

@@ -151,8 +151,9 @@ public final class Main {
     }
   }
 
-  @Command(name = "jmh", description = "Run the JMH micro-benchmarks (policy forward, env step, advantages, learner"
-      + " step); every argument but --help goes to JMH as given.",
+  @Command(name = "jmh", header = "Run the JMH micro-benchmarks.",
+      description = "Run the JMH micro-benchmarks (policy forward, env step, advantages, learner step); every"
+          + " argument but --help goes to JMH as given.",
       footer = {"%nExamples:", "  jmh -h                        (JMH's own options)", "  jmh -l", "  jmh PolicyForward",
           "  jmh LearnerBenchmark -f 1 -wi 3 -i 5 -prof gc"})
   static final class Jmh implements Callable<Integer> {

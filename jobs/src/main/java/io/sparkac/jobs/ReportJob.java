@@ -25,7 +25,8 @@ import picocli.CommandLine.Parameters;
  * episode-length distribution of the last round, and {@code index.html}, one page that shows them
  * with the run's configuration.
  */
-@Command(name = "report", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(name = "report", header = "Write a run's charts and an HTML page with its config.",
+    mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
     description = {"Write <run-dir>/report/: PNG charts of the run (learning curve, losses, entropy, explained"
         + " variance, action frequencies, episode lengths) and an index.html with its config."},
     footer = {"%nExample:", "  report runs/cartpole"})

@@ -43,16 +43,17 @@ import picocli.CommandLine.Parameters;
  * the job ends with one error naming the round that failed, the last committed round and the root
  * cause ({@link #failed}).
  */
-@Command(name = "train", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-    customSynopsis = {"train <config.conf> [--overwrite | --resume] [key=value ...]",
-        "train --resume <run-dir> [key=value ...]"},
+@Command(name = "train", header = "Train from a HOCON config, or resume a run.",
+    mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    synopsisHeading = "Usage:%n", customSynopsis = {"  train <config.conf> [--overwrite | --resume] [key=value ...]",
+        "  train --resume <run-dir> [key=value ...]"},
     description = {"Train from a HOCON config; key=value overrides any config key (a HOCON value; a string key's"
         + " value is taken literally). With --resume <run-dir>: continue a run from its last committed round, with"
         + " the config it was started with (run.dir is the folder given)."},
     footer = {"%nExamples:",
         "  train conf/cartpole.conf",
         "  train conf/cartpole.conf run.dir=/tmp/run run.total-steps=2048 --overwrite",
-        "  train conf/cartpole.conf --resume          (resume the run the config file names, or start it)",
+        "  train conf/cartpole.conf --resume      (the run in the config's run.dir)",
         "  train --resume runs/cartpole run.total-steps=1000000"})
 final class TrainJob implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(TrainJob.class);
