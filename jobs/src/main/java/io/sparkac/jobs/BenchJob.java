@@ -22,9 +22,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.Callable;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code bench}: measures the pipeline's three headline figures on this machine and prints them
@@ -43,28 +47,39 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
  * Its runs go under {@code --dir}, any Hadoop URI the driver and the executors both reach; the
  * default, a local temporary folder, only works when they share a disk (local mode).
  */
-final class BenchJob {
-  private BenchJob() {}
+@Command(name = "bench", header = "Measure rollout, learner and Spark overhead throughput.",
+    mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    customSynopsis = "bench [config.conf] [--repeats N] [--dir URI] [--learner-modes] [key=value ...]",
+    description = {"Measure rollout env steps/s, learner samples/s and the Spark overhead per round (default"
+        + " config: CartPole-v1)."},
+    footer = {"%nExamples:", "  bench", "  bench conf/cartpole.conf --repeats 3",
+        "  bench --learner-modes --dir hdfs://nn:8020/tmp/bench"})
+final class BenchJob implements Callable<Integer> {
+  @Option(names = "--repeats", paramLabel = "N", description = "measured repeats of each figure (default: 7)")
+  int repeats = 7;
 
-  static int run(String[] args) throws Exception {
+  @Option(names = "--dir", paramLabel = "URI", description = "where the bench runs go, a Hadoop URI the driver and"
+      + " the executors both reach (default: a local temporary folder, local mode only)")
+  String dir;
+
+  @Option(names = "--learner-modes", description = "measure the learner's time per round in learner.mode = driver"
+      + " and spark against the round's size instead")
+  boolean learnerModes;
+
+  @Parameters(paramLabel = "config.conf | key=value", description = "a config file, and overrides")
+  List<String> words = new ArrayList<>();
+
+  @Override
+  public Integer call() throws Exception {
     String configFile = null;
-    int repeats = 7;
-    String dir = null;
-    boolean learnerModes = false;
     List<String> overrides = new ArrayList<>();
-    for (int i = 0; i < args.length; i++) {
-      if (args[i].equals("--repeats") && i + 1 < args.length) {
-        repeats = Integer.parseInt(args[++i]);
-      } else if (args[i].equals("--learner-modes")) {
-        learnerModes = true;
-      } else if (args[i].equals("--dir") && i + 1 < args.length) {
-        dir = args[++i];
-      } else if (args[i].contains("=")) {
-        overrides.add(args[i]);
-      } else if (configFile == null && !args[i].startsWith("--")) {
-        configFile = args[i];
+    for (String word : words) {
+      if (word.contains("=")) {
+        overrides.add(word);
+      } else if (configFile == null) {
+        configFile = word;
       } else {
-        throw new Main.UsageException("bench: unexpected argument " + args[i]);
+        throw new Main.UsageException("bench: unexpected argument " + word);
       }
     }
     Scratch scratch = new Scratch(dir == null ? Files.createTempDirectory("sparkac-bench").toUri().toString() : dir);

@@ -19,8 +19,12 @@ import io.sparkac.train.RoundRecord;
 import io.sparkac.train.RunLayout;
 import io.sparkac.train.RunState;
 import java.util.List;
+import java.util.concurrent.Callable;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code evaluate <run> [--round N] [--episodes K] [--greedy | --stochastic]}: runs K episodes on
@@ -33,45 +37,45 @@ import org.apache.spark.sql.SparkSession;
  * from the seed (run seed, EVAL, e), so a greedy evaluation with the run's episode count gives
  * exactly the figure the train job committed for that round.
  */
-final class EvaluateJob {
-  private EvaluateJob() {}
+@Command(name = "evaluate", header = "Evaluate a committed round's checkpoint.",
+    mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    customSynopsis = "evaluate <run-dir> [--round N] [--episodes K] [--greedy | --stochastic]",
+    description = {"Run K episodes with a committed round's checkpoint (default: the last round, the run's"
+        + " eval.episodes, greedy); writes <run-dir>/eval/round=N/ and prints the mean, std, min and max return"
+        + " and the mean length."},
+    footer = {"%nExamples:", "  evaluate runs/cartpole",
+        "  evaluate runs/cartpole --round 20 --episodes 500 --stochastic"})
+final class EvaluateJob implements Callable<Integer> {
+  @Parameters(arity = "0..1", paramLabel = "<run-dir>", description = "the run folder")
+  String runDir;
+
+  @Option(names = "--round", paramLabel = "N", description = "a committed round (default: the last)")
+  String roundText;
+
+  @Option(names = "--episodes", paramLabel = "K", description = "episodes (default: the run's eval.episodes)")
+  String episodesText;
+
+  @Option(names = "--greedy", description = "the most likely action (the default)")
+  boolean greedy;
+
+  @Option(names = "--stochastic", description = "actions sampled from the policy")
+  boolean stochastic;
 
   /** What an evaluation did: its figures, and where its trajectories are. */
   record Result(int round, boolean greedy, EvalSummary summary, String trajectories, RoundRecord record) {}
 
-  static int run(String[] args) {
-    String runDir = null;
-    Integer round = null;
-    Integer episodes = null;
-    Boolean greedy = null;
-    for (int i = 0; i < args.length; i++) {
-      String a = args[i];
-      switch (a) {
-        case "--round" -> round = intArg(args, ++i, "--round", 0);
-        case "--episodes" -> episodes = intArg(args, ++i, "--episodes", 1);
-        case "--greedy", "--stochastic" -> {
-          boolean g = a.equals("--greedy");
-          if (greedy != null && greedy != g) {
-            throw new Main.UsageException("evaluate: --greedy and --stochastic exclude each other");
-          }
-          greedy = g;
-        }
-        default -> {
-          if (a.startsWith("--")) {
-            throw new Main.UsageException("evaluate: unknown option " + a);
-          }
-          if (runDir != null) {
-            throw new Main.UsageException("evaluate: unexpected argument " + a);
-          }
-          runDir = a;
-        }
-      }
+  @Override
+  public Integer call() {
+    if (greedy && stochastic) {
+      throw new Main.UsageException("evaluate: --greedy and --stochastic exclude each other");
     }
     if (runDir == null) {
       throw new Main.UsageException("evaluate: the run folder is required");
     }
+    Integer round = whole("--round", roundText, 0);
+    Integer episodes = whole("--episodes", episodesText, 1);
     SparkSession spark = Sessions.get("sparkac evaluate " + runDir);
-    Result r = evaluate(spark, runDir, round, episodes, greedy == null || greedy);
+    Result r = evaluate(spark, runDir, round, episodes, !stochastic);
     EvalSummary s = r.summary();
     System.out.printf("evaluate %s round %d (%s, %d episodes): return mean %s, std %s, min %s, max %s; "
             + "length mean %s%n", runDir, r.round(), r.greedy() ? "greedy" : "stochastic", s.episodes(),
@@ -132,15 +136,16 @@ final class EvaluateJob {
     return new Result(r, greedy, EvalSummary.of(result), dir, manifest.read(r));
   }
 
-  private static int intArg(String[] args, int i, String option, int min) {
-    if (i >= args.length) {
-      throw new Main.UsageException("evaluate: " + option + " needs a value");
+  /** An option's whole-number value, at least {@code min}; null when the option is not given. */
+  private static Integer whole(String option, String text, int min) {
+    if (text == null) {
+      return null;
     }
     int v;
     try {
-      v = Integer.parseInt(args[i]);
+      v = Integer.parseInt(text);
     } catch (NumberFormatException e) {
-      throw new Main.UsageException("evaluate: " + option + " = " + args[i] + ": not a whole number");
+      throw new Main.UsageException("evaluate: " + option + " = " + text + ": not a whole number");
     }
     if (v < min) {
       throw new Main.UsageException("evaluate: " + option + " = " + v + ": must be >= " + min);

@@ -2,16 +2,32 @@ package io.sparkac.jobs;
 
 import io.sparkac.config.ConfigException;
 import io.sparkac.train.RunFolderException;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
- * The spark-submit entry point: {@code Main <job> <args>}, where job is one of the commands below.
+ * The spark-submit entry point: {@code Main <job> <args>}, where job is a picocli subcommand
+ * ({@link TrainJob}, {@link EvaluateJob}, {@link ReportJob}, {@link BenchJob}, {@link Jmh}).
  * Parses arguments, builds the configuration and calls the library; holds no algorithm.
  * Exit status: 0 on success, 2 on bad input (usage, configuration, a run folder that does not fit
  * --overwrite / --resume), 1 on a failed run.
  */
+@Command(name = "sparkac", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    synopsisSubcommandLabel = "<job>",
+    description = "Synchronous parallel advantage actor-critic on Apache Spark.",
+    footer = {"%n<launcher> is jobs/sparkac (local mode) or spark-submit --class io.sparkac.jobs.Main <app-jar>;"
+        + " <launcher> <job> --help lists a job's options and examples.",
+        "Exit status: 0 success, 2 bad input (usage, configuration, a run folder that does not fit), 1 failed run."})
 public final class Main {
   private static final Logger log = LoggerFactory.getLogger(Main.class);
   static final String MAX_PHYSICAL_BYTES = "org.bytedeco.javacpp.maxPhysicalBytes";
@@ -27,23 +43,6 @@ public final class Main {
     }
   }
 
-  static final String USAGE = String.join("\n",
-      "usage: <launcher> <job> [args]",
-      "jobs:",
-      "  train <config.conf> [--overwrite | --resume] [key=value ...]",
-      "      train from a HOCON config; key=value overrides any config key",
-      "  train --resume <run-dir>",
-      "      continue a run from its last committed round, with the config it was started with",
-      "  bench [config.conf] [--repeats N] [--dir URI] [--learner-modes] [key=value ...]",
-      "      measure rollout env steps/s, learner samples/s and the Spark overhead per round",
-      "  jmh [JMH options, e.g. PolicyForward]",
-      "      run the JMH micro-benchmarks (policy forward, env step, advantages, learner step)",
-      "  evaluate <run-dir> [--round N] [--episodes K] [--greedy | --stochastic]",
-      "      run K episodes with a round's checkpoint (default: last round, eval.episodes, greedy);",
-      "      writes <run-dir>/eval/round=N/ and prints mean, std, min and max return, mean length",
-      "  report <run-dir>",
-      "      write <run-dir>/report/: PNG charts of the run and an index.html with its config");
-
   private Main() {}
 
   public static void main(String[] args) {
@@ -53,30 +52,42 @@ public final class Main {
     }
   }
 
+  /** The command line: one subcommand per job, each with its options, usage and examples ({@code <job> --help}). */
+  static CommandLine commandLine() {
+    CommandLine line = new CommandLine(new Main()).addSubcommand(new TrainJob()).addSubcommand(new EvaluateJob())
+        .addSubcommand(new ReportJob()).addSubcommand(new BenchJob()).addSubcommand(new Jmh());
+    // JMH reads its own command line: its options, benchmark names and "--" reach it as they were
+    // given (no process argument holds a NUL character, so none ends picocli's options).
+    line.getSubcommands().get("jmh").setUnmatchedOptionsArePositionalParams(true).setEndOfOptionsDelimiter("\0");
+    // Flags may repeat (train x.conf --resume --resume), and no word is read as an @file.
+    return line.setOverwrittenOptionsAllowed(true).setExpandAtFiles(false);
+  }
+
   /** Runs a job and returns the exit status (tests call this instead of {@link #main}). */
   public static int run(String[] args) {
-    if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
-      System.err.println(USAGE);
-      return args.length == 0 ? 2 : 0;
-    }
-    String[] rest = Arrays.copyOfRange(args, 1, args.length);
+    CommandLine line = commandLine();
+    CommandLine job = line;
     try {
-      return switch (args[0]) {
-        case "train" -> TrainJob.run(rest);
-        case "bench" -> BenchJob.run(rest);
-        case "jmh" -> {
-          // JMH's own command line (e.g. a benchmark regex, -f, -wi, -i); it exits the JVM itself.
-          org.openjdk.jmh.Main.main(rest);
-          yield 0;
-        }
-        case "evaluate" -> EvaluateJob.run(rest);
-        case "report" -> ReportJob.run(rest);
-        default -> {
-          System.err.println("unknown job '" + args[0] + "'\n" + USAGE);
-          yield 2;
-        }
-      };
-    } catch (ConfigException | UsageException | RunFolderException e) {
+      ParseResult parsed = line.parseArgs(args);
+      if (CommandLine.printHelpIfRequested(parsed)) {
+        return 0;
+      }
+      if (!parsed.hasSubcommand()) {
+        line.usage(System.err);
+        return 2;
+      }
+      job = parsed.subcommand().commandSpec().commandLine();
+      return job.<Callable<Integer>>getCommand().call();
+    } catch (ParameterException e) {
+      System.err.println("error: " + (e.getCommandLine() == line ? "" : e.getCommandLine().getCommandName() + ": ")
+          + parseError(e));
+      e.getCommandLine().usage(System.err);
+      return 2;
+    } catch (UsageException e) {
+      System.err.println("error: " + e.getMessage());
+      job.usage(System.err);
+      return 2;
+    } catch (ConfigException | RunFolderException e) {
       System.err.println("error: " + e.getMessage());
       return 2;
     } catch (JobFailedException e) {
@@ -87,9 +98,18 @@ public final class Main {
       // java.lang.Error too: Hadoop's FSError on a full disk, OutOfMemoryError. Without this it
       // left the JVM as a raw "Exception in thread main" and the run's own error went unsaid.
       logQuietly(e);
-      System.err.println("error: " + args[0] + " failed: " + rootMessage(e));
+      System.err.println("error: " + job.getCommandName() + " failed: " + rootMessage(e));
       return 1;
     }
+  }
+
+  private static String parseError(ParameterException e) {
+    if (e instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+      String word = u.getUnmatched().get(0);
+      return word.startsWith("-") ? "unknown option " + word
+          : e.getCommandLine().getParent() == null ? "unknown job '" + word + "'" : "unexpected argument " + word;
+    }
+    return e.getMessage();
   }
 
   /** Logs a failure with its stack trace; a logger that fails (a full disk) must not hide the error line. */
@@ -115,10 +135,38 @@ public final class Main {
     return msg != null ? msg : t.getClass().getName();
   }
 
-  /** Bad command-line arguments. */
+  /** Bad command-line arguments found by a job (the job's usage follows its error line). */
   static final class UsageException extends IllegalArgumentException {
     UsageException(String message) {
-      super(message + "\n" + USAGE);
+      super(message);
+    }
+  }
+
+  /** The jar's version (Implementation-Version of its manifest). */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"sparkac " + (v == null ? "(version unknown: not run from a jar)" : v)};
+    }
+  }
+
+  @Command(name = "jmh", header = "Run the JMH micro-benchmarks.",
+      description = "Run the JMH micro-benchmarks (policy forward, env step, advantages, learner step); every"
+          + " argument but --help goes to JMH as given.",
+      footer = {"%nExamples:", "  jmh -h                        (JMH's own options)", "  jmh -l", "  jmh PolicyForward",
+          "  jmh LearnerBenchmark -f 1 -wi 3 -i 5 -prof gc"})
+  static final class Jmh implements Callable<Integer> {
+    @Option(names = "--help", usageHelp = true, description = "show this help and exit")
+    boolean help;
+
+    @Parameters(paramLabel = "<JMH arguments>", description = "a benchmark regex, -f, -wi, -i, -prof ... (jmh -h)")
+    List<String> args = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+      org.openjdk.jmh.Main.main(args.toArray(String[]::new)); // it exits the JVM itself
+      return 0;
     }
   }
 }

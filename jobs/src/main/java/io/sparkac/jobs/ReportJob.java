@@ -10,10 +10,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.knowm.xchart.internal.chartpart.Chart;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code report <run>}: reads the run's metrics and trajectories with Spark SQL (through
@@ -22,16 +25,19 @@ import org.knowm.xchart.internal.chartpart.Chart;
  * episode-length distribution of the last round, and {@code index.html}, one page that shows them
  * with the run's configuration.
  */
-final class ReportJob {
-  private ReportJob() {}
+@Command(name = "report", header = "Write a run's charts and an HTML page with its config.",
+    mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = {"Write <run-dir>/report/: PNG charts of the run (learning curve, losses, entropy, explained"
+        + " variance, action frequencies, episode lengths) and an index.html with its config."},
+    footer = {"%nExample:", "  report runs/cartpole"})
+final class ReportJob implements Callable<Integer> {
+  @Parameters(paramLabel = "<run-dir>", description = "the run folder")
+  String runDir;
 
-  static int run(String[] args) {
-    if (args.length != 1 || args[0].startsWith("--")) {
-      throw new Main.UsageException("report: expects exactly one argument, the run folder; got "
-          + (args.length == 0 ? "none" : String.join(" ", args)));
-    }
-    SparkSession spark = Sessions.get("sparkac report " + args[0]);
-    Path index = write(spark, args[0]);
+  @Override
+  public Integer call() {
+    SparkSession spark = Sessions.get("sparkac report " + runDir);
+    Path index = write(spark, runDir);
     System.out.println("report: " + index);
     return 0;
   }

@@ -23,10 +23,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Stack;
+import java.util.concurrent.Callable;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /**
  * {@code train}: parses arguments, loads and validates the config (before any Spark work), trains,
@@ -35,41 +43,67 @@ import org.slf4j.LoggerFactory;
  * the job ends with one error naming the round that failed, the last committed round and the root
  * cause ({@link #failed}).
  */
-final class TrainJob {
+@Command(name = "train", header = "Train from a HOCON config, or resume a run.",
+    mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    synopsisHeading = "Usage:%n", customSynopsis = {"  train <config.conf> [--overwrite | --resume] [key=value ...]",
+        "  train --resume <run-dir> [key=value ...]"},
+    description = {"Train from a HOCON config; key=value overrides any config key (a HOCON value; a string key's"
+        + " value is taken literally). With --resume <run-dir>: continue a run from its last committed round, with"
+        + " the config it was started with (run.dir is the folder given)."},
+    footer = {"%nExamples:",
+        "  train conf/cartpole.conf",
+        "  train conf/cartpole.conf run.dir=/tmp/run run.total-steps=2048 --overwrite",
+        "  train conf/cartpole.conf --resume      (the run in the config's run.dir)",
+        "  train --resume runs/cartpole run.total-steps=1000000"})
+final class TrainJob implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(TrainJob.class);
 
-  private TrainJob() {}
+  @Option(names = "--overwrite", description = "replace the run folder if it holds a run (never another folder)")
+  boolean overwrite;
 
-  static int run(String[] args) {
-    StartMode mode = StartMode.FRESH;
+  @Option(names = "--resume", arity = "0..1", paramLabel = "<run-dir>", parameterConsumer = RunFolderWord.class,
+      description = "continue the run from its last committed round: the run folder given, else the config's"
+          + " run.dir (started when it holds no round yet)")
+  String resume;
+
+  @Parameters(paramLabel = "<config.conf> | key=value", description = "the config file, and overrides")
+  List<String> words = new ArrayList<>();
+
+  /**
+   * The word after {@code --resume} is its run folder when it names an existing file or folder, or
+   * is neither an option nor a {@code key=value} override ({@code --resume runs/lr=0.1} resumes
+   * that folder when it exists). Whether it is a folder is decided by what it is, in {@link #call}.
+   */
+  static final class RunFolderWord implements CommandLine.IParameterConsumer {
+    @Override
+    public void consumeParameters(Stack<String> args, ArgSpec option, CommandSpec command) {
+      boolean path = !args.isEmpty() && !args.peek().startsWith("-")
+          && (!args.peek().contains("=") || Files.exists(Path.of(args.peek())));
+      option.setValue(path ? args.pop() : "");
+    }
+  }
+
+  @Override
+  public Integer call() {
+    if (overwrite && resume != null) {
+      throw new Main.UsageException("train: --resume and --overwrite exclude each other");
+    }
+    StartMode mode = overwrite ? StartMode.OVERWRITE : resume != null ? StartMode.RESUME : StartMode.FRESH;
+    String resumeDir = resume == null || resume.isEmpty() ? null : resume;
+    if (resumeDir != null && (resumeDir.endsWith(".conf") || Files.isRegularFile(Path.of(resumeDir)))) {
+      throw new Main.UsageException("train --resume " + resumeDir + ": " + resumeDir + " is a "
+          + (resumeDir.endsWith(".conf") ? "config file" : "file") + ", not a run folder; to resume the run it"
+          + " configures: train " + resumeDir + " --resume; to resume a run folder: train --resume <run-dir>");
+    }
     String configFile = null;
-    String resumeDir = null;
     List<String> overrides = new ArrayList<>();
-    for (int i = 0; i < args.length; i++) {
-      String a = args[i];
-      if (a.equals("--overwrite") || a.equals("--resume")) {
-        StartMode m = a.equals("--overwrite") ? StartMode.OVERWRITE : StartMode.RESUME;
-        if (mode != StartMode.FRESH && mode != m) {
-          throw new Main.UsageException("train: --resume and --overwrite exclude each other");
-        }
-        mode = m;
-        if (m == StartMode.RESUME && configFile == null && i + 1 < args.length && !args[i + 1].startsWith("--")
-            && !args[i + 1].contains("=")) {
-          resumeDir = args[++i];
-          if (resumeDir.endsWith(".conf") || Files.isRegularFile(Path.of(resumeDir))) {
-            throw new Main.UsageException("train --resume " + resumeDir + ": " + resumeDir + " is a "
-                + (resumeDir.endsWith(".conf") ? "config file" : "file") + ", not a run folder; to resume the run it"
-                + " configures: train " + resumeDir + " --resume; to resume a run folder: train --resume <run-dir>");
-          }
-        }
-      } else if (a.startsWith("--")) {
-        throw new Main.UsageException("train: unknown option " + a);
-      } else if (a.contains("=")) {
-        overrides.add(a);
+    for (String word : words) {
+      if (word.contains("=") && !Files.exists(Path.of(word))) {
+        overrides.add(word);
       } else if (configFile == null) {
-        configFile = a;
+        configFile = word;
       } else {
-        throw new Main.UsageException("train: unexpected argument " + a);
+        throw new Main.UsageException("train: unexpected argument " + word);
       }
     }
     TrainConfig config;

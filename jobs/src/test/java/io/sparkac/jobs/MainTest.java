@@ -244,6 +244,65 @@ class MainTest {
         + " train " + conf + " --resume\n");
   }
 
+  /** Runs Main with {@code args} and returns what it printed on stdout, checking the exit status. */
+  static String stdoutOf(int expectedStatus, String... args) {
+    PrintStream savedOut = System.out;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    try {
+      assertThat(Main.run(args)).as("exit status of %s", List.of(args)).isEqualTo(expectedStatus);
+    } finally {
+      System.setOut(savedOut);
+    }
+    return out.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void everyJobListsItsOptionsAndExamplesWithHelp() {
+    assertThat(stdoutOf(0, "train", "--help")).contains("train <config.conf> [--overwrite | --resume] [key=value ...]")
+        .contains("train --resume <run-dir> [key=value ...]").contains("--overwrite").contains("--resume")
+        .contains("Examples:").contains("train conf/cartpole.conf");
+    assertThat(stdoutOf(0, "evaluate", "--help")).contains("evaluate <run-dir> [--round N] [--episodes K]")
+        .contains("--round=N").contains("--episodes=K").contains("--stochastic").contains("Examples:");
+    assertThat(stdoutOf(0, "report", "--help")).contains("report").contains("<run-dir>").contains("Example:");
+    assertThat(stdoutOf(0, "bench", "--help")).contains("--repeats=N").contains("--dir=URI")
+        .contains("--learner-modes").contains("Examples:");
+    assertThat(stdoutOf(0, "jmh", "--help")).contains("jmh").contains("<JMH arguments>").contains("Examples:");
+    assertThat(stdoutOf(0, "--help")).contains("train").contains("evaluate").contains("report").contains("bench")
+        .contains("jmh").contains("--help lists a job's options");
+    assertThat(err.toString(StandardCharsets.UTF_8)).isEmpty();
+    assertThat(noSparkContext()).isTrue();
+  }
+
+  @Test
+  void jmhGetsItsArgumentsAsGiven() {
+    List<String> args = List.of("LearnerBenchmark", "-f", "1", "-wi", "3", "-prof", "gc", "-h", "--", "@x");
+    picocli.CommandLine line = Main.commandLine();
+    var parsed = line.parseArgs(java.util.stream.Stream.concat(java.util.stream.Stream.of("jmh"), args.stream())
+        .toArray(String[]::new));
+    assertThat(parsed.subcommand().commandSpec().commandLine().<Main.Jmh>getCommand().args).isEqualTo(args);
+  }
+
+  @Test
+  void noJobIsAUsageError() {
+    assertThat(Main.run(new String[0])).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).contains("train").contains("evaluate");
+    err.reset();
+    assertThat(exitsWith2("trian", conf.toString())).startsWith("error: unknown job 'trian'\n");
+  }
+
+  @Test
+  void aRunFolderWithAnEqualsSignInItsNameIsResumed() throws IOException {
+    Path run = Files.createDirectories(tmp.resolve("lr=0.1"));
+    Files.createDirectories(run.resolve("manifest"));
+
+    int status = Main.run(new String[] {"train", "--resume", run.toString()});
+
+    assertThat(status).isEqualTo(2);
+    assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("error: train --resume: " + run + " has no committed"
+        + " round to resume from");
+  }
+
   /** A run folder as a run started in {@code original} leaves it after round 0, at {@code dir}. */
   static Path runFolder(Path dir, Path original, String... overrides) throws IOException {
     List<String> all = new java.util.ArrayList<>(List.of("run.dir=" + original, "rollout.actors=4"));

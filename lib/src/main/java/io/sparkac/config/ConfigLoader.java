@@ -1,11 +1,18 @@
 package io.sparkac.config;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.cfg.EnumFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigSyntax;
 import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueFactory;
 import com.typesafe.config.ConfigValueType;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +22,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.apache.commons.text.similarity.LevenshteinDistance;
 
 /**
  * The one place that resolves configuration: built-in defaults
@@ -83,7 +91,7 @@ public final class ConfigLoader {
       String value = override.substring(eq + 1).trim();
       if (!value.isEmpty() && !value.startsWith("\"") && defaults.hasPath(quoteKey(key))
           && defaults.getValue(key).valueType() == ConfigValueType.STRING) {
-        result = result.withValue(key, com.typesafe.config.ConfigValueFactory.fromAnyRef(value, "override " + key));
+        result = result.withValue(key, ConfigValueFactory.fromAnyRef(value, "override " + key));
         continue;
       }
       Config one;
@@ -170,62 +178,23 @@ public final class ConfigLoader {
     return new TrainConfig(run, env, rollout, network, learner, normalize, eval, parallel);
   }
 
+  /**
+   * The records as a tree whose keys are the config keys: components in kebab case ({@code
+   * total-steps}; {@code env.class} by its annotation), enums by their lower-case names.
+   */
+  private static final ObjectMapper RECORDS = JsonMapper.builder()
+      .propertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
+      .enable(EnumFeature.WRITE_ENUMS_TO_LOWERCASE)
+      .build();
+
   /** The configuration as HOCON, every key, for checkpoints and reports. */
   public static String render(TrainConfig t) {
-    Map<String, Object> m = new java.util.LinkedHashMap<>();
-    m.put("run.dir", t.run().dir());
-    m.put("run.id", t.run().id());
-    m.put("run.seed", t.run().seed());
-    m.put("run.total-steps", t.run().totalSteps());
-    m.put("env.id", t.env().id());
-    m.put("env.class", t.env().className());
-    m.put("rollout.actors", t.rollout().actors());
-    m.put("rollout.steps-per-actor", t.rollout().stepsPerActor());
-    m.put("rollout.partitions", t.rollout().partitions());
-    m.put("network.hidden", t.network().hidden());
-    m.put("network.activation", lower(t.network().activation()));
-    m.put("network.log-std-init", t.network().logStdInit());
-    TrainConfig.Learner l = t.learner();
-    m.put("learner.mode", lower(l.mode()));
-    m.put("learner.gamma", l.gamma());
-    m.put("learner.advantage", lower(l.advantage()));
-    m.put("learner.gae-lambda", l.gaeLambda());
-    m.put("learner.optimizer", lower(l.optimizer()));
-    m.put("learner.actor-learning-rate", l.actorLearningRate());
-    m.put("learner.critic-learning-rate", l.criticLearningRate());
-    m.put("learner.minibatch-size", l.minibatchSize());
-    m.put("learner.epochs", l.epochs());
-    m.put("learner.value-coef", l.valueCoef());
-    m.put("learner.entropy-coef", l.entropyCoef());
-    m.put("learner.normalize-advantages", l.normalizeAdvantages());
-    m.put("learner.max-grad-norm", l.maxGradNorm());
-    m.put("learner.objective", lower(l.objective()));
-    m.put("learner.clip-range", l.clipRange());
-    m.put("normalize.observations", t.normalize().observations());
-    m.put("normalize.rewards", t.normalize().rewards());
-    m.put("normalize.clip", t.normalize().clip());
-    m.put("learner.averaging-frequency", l.averagingFrequency());
-    m.put("learner.driver-max-samples", l.driverMaxSamples());
-    m.put("eval.interval-rounds", t.eval().intervalRounds());
-    m.put("eval.episodes", t.eval().episodes());
-    m.put("eval.target-return", t.eval().hasTarget() ? t.eval().targetReturn() : "none");
-    TrainConfig.Parallel p = t.parallel();
-    m.put("parallel.mode", lower(p.mode()));
-    m.put("parallel.groups", p.groups());
-    m.put("parallel.correction", lower(p.correction()));
-    m.put("parallel.clip", p.clip());
-    m.put("parallel.rho-bar", p.rhoBar());
-    m.put("parallel.replay-order", p.replayOrder());
-    m.put("parallel.straggler-ms", p.stragglerMs());
-    Config c = ConfigFactory.empty();
-    for (Map.Entry<String, Object> e : m.entrySet()) {
-      c = c.withValue(e.getKey(), com.typesafe.config.ConfigValueFactory.fromAnyRef(e.getValue()));
+    ObjectNode tree = RECORDS.valueToTree(t);
+    if (!t.eval().hasTarget()) {
+      ((ObjectNode) tree.get("eval")).put("target-return", "none");
     }
-    return c.root().render(ConfigRenderOptions.concise().setFormatted(true).setJson(false));
-  }
-
-  private static String lower(Enum<?> e) {
-    return e.name().toLowerCase(Locale.ROOT);
+    return ConfigValueFactory.fromMap(RECORDS.convertValue(tree, new TypeReference<Map<String, Object>>() {}))
+        .render(ConfigRenderOptions.concise().setFormatted(true).setJson(false));
   }
 
   /**
@@ -264,35 +233,17 @@ public final class ConfigLoader {
 
   /** The known key closest to {@code key} by edit distance, or null when none is close. */
   static String nearest(String key, Set<String> known) {
+    LevenshteinDistance distance = LevenshteinDistance.getDefaultInstance();
     String best = null;
     int bestDistance = Integer.MAX_VALUE;
     for (String k : known) {
-      int d = editDistance(key, k);
+      int d = distance.apply(key, k);
       if (d < bestDistance) {
         bestDistance = d;
         best = k;
       }
     }
     return bestDistance <= Math.max(3, key.length() / 3) ? best : null;
-  }
-
-  static int editDistance(String a, String b) {
-    int[] prev = new int[b.length() + 1];
-    int[] cur = new int[b.length() + 1];
-    for (int j = 0; j <= b.length(); j++) {
-      prev[j] = j;
-    }
-    for (int i = 1; i <= a.length(); i++) {
-      cur[0] = i;
-      for (int j = 1; j <= b.length(); j++) {
-        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
-        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
-      }
-      int[] t = prev;
-      prev = cur;
-      cur = t;
-    }
-    return prev[b.length()];
   }
 
   /** Typed reads that turn Typesafe's errors into ones that name key, value and what is allowed. */

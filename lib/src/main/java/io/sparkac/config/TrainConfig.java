@@ -2,6 +2,7 @@ package io.sparkac.config;
 
 import static io.sparkac.config.ConfigException.check;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import io.sparkac.policy.GaussianPolicy;
 import java.io.Serializable;
 import java.util.List;
@@ -107,7 +108,7 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
     }
   }
 
-  public record Env(String id, String className) implements Serializable {
+  public record Env(String id, @JsonProperty("class") String className) implements Serializable {
     public Env {
       check(id != null, "env.id", id, "must be set");
       check(className != null, "env.class", className, "must be a class name or empty");

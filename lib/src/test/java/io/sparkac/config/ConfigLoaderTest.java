@@ -429,6 +429,82 @@ class ConfigLoaderTest {
     assertThat(back.eval().targetReturn()).isEqualTo(475.5);
   }
 
+  /**
+   * A checkpoint's state.json holds its config as render wrote it: the text the key-by-key render
+   * wrote (before render went through Jackson) still parses, and render still writes exactly it.
+   */
+  @Test
+  void renderWritesTheTextCheckpointsAlreadyHold() {
+    String earlier = """
+        env {
+            class="com.example.MyEnv"
+            id=CartPole-v1
+        }
+        eval {
+            episodes=100
+            interval-rounds=10
+            target-return=475.0
+        }
+        learner {
+            actor-learning-rate=0.001
+            advantage=gae
+            averaging-frequency=4
+            clip-range=0.2
+            critic-learning-rate=0.001
+            driver-max-samples=1000000
+            entropy-coef=0.0
+            epochs=1
+            gae-lambda=0.95
+            gamma=0.99
+            max-grad-norm=0.5
+            minibatch-size=256
+            mode=driver
+            normalize-advantages=true
+            objective=a2c
+            optimizer=adam
+            value-coef=0.5
+        }
+        network {
+            activation=relu
+            hidden=[
+                64,
+                64
+            ]
+            log-std-init=0.0
+        }
+        normalize {
+            clip=10.0
+            observations=false
+            rewards=false
+        }
+        parallel {
+            clip=0.2
+            correction=none
+            groups=2
+            mode=sync
+            replay-order=""
+            rho-bar=1.0
+            straggler-ms=0
+        }
+        rollout {
+            actors=16
+            partitions=2
+            steps-per-actor=64
+        }
+        run {
+            dir="/runs/x"
+            id=x
+            seed=1
+            total-steps=500000
+        }
+        """;
+    TrainConfig config = ConfigLoader.parse("", List.of("env.class=com.example.MyEnv", "eval.target-return=475",
+        "network.activation=relu", "run.dir=/runs/x"));
+    assertThat(ConfigLoader.parse(earlier, List.of())).isEqualTo(config);
+    assertThat(ConfigLoader.render(config)).isEqualTo(earlier);
+    assertThat(ConfigLoader.render(ConfigLoader.parse("", List.of()))).contains("target-return=none");
+  }
+
   @Test
   void renderWritesEveryKeyOfTheDefaultsAndNoOther() {
     // every key is read into the records (no option that nothing reads), and render loses none
