@@ -1,7 +1,7 @@
 package io.sparkac.jobs;
 
 import io.sparkac.config.ConfigException;
-import io.sparkac.train.RunFolderException;
+import io.sparkac.run.RunFolderException;
 import java.util.Arrays;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

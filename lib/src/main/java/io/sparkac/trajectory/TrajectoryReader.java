@@ -72,7 +72,7 @@ public final class TrajectoryReader {
   /**
    * Reads the given rounds of a trajectory table folder ({@code <run>/trajectories}), and only
    * them, with the {@code round} column: how a reader ignores the round folders of a run that
-   * were not committed (see {@code io.sparkac.train.RunReader}). Each round folder is checked as
+   * were not committed (see {@code io.sparkac.run.RunReader}). Each round folder is checked as
    * by {@link #open}.
    */
   public static Dataset<Row> openRounds(SparkSession spark, String tableDir, Collection<Integer> rounds) {

@@ -1,4 +1,4 @@
-package io.sparkac.train;
+package io.sparkac.run;
 
 /**
  * The run folder does not fit the start mode: a new run into a folder that is not empty, or a
