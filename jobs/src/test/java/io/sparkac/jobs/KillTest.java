@@ -2,7 +2,7 @@ package io.sparkac.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sparkac.rollout.ActorRange;
+import io.sparkac.config.ActorRange;
 import io.sparkac.run.RoundRecord;
 import io.sparkac.run.RunState;
 import java.io.IOException;

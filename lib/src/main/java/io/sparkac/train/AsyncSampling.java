@@ -7,7 +7,7 @@ import io.sparkac.nn.MlpWeights;
 import io.sparkac.nn.Networks;
 import io.sparkac.policy.ObservationNormalizer;
 import io.sparkac.random.Seeds;
-import io.sparkac.rollout.ActorRange;
+import io.sparkac.config.ActorRange;
 import io.sparkac.rollout.ActorSnapshot;
 import io.sparkac.rollout.Environments;
 import io.sparkac.rollout.PendingRollout;
