@@ -5,6 +5,7 @@ import io.sparkac.analysis.Charts;
 import io.sparkac.config.ConfigLoader;
 import io.sparkac.config.MemoryCheck;
 import io.sparkac.config.TrainConfig;
+import io.sparkac.error.Causes;
 import io.sparkac.nn.Networks;
 import io.sparkac.env.EnvFactory;
 import io.sparkac.rollout.Environments;
@@ -115,7 +116,7 @@ final class TrainJob {
       curve = writeLearningCurve(spark, config);
     } catch (Throwable chartFailure) {
       // Every round is committed: the run is done, only its picture is missing (the report job redraws it).
-      log.warn("the learning curve was not written: {}", Main.rootMessage(chartFailure), chartFailure);
+      log.warn("the learning curve was not written: {}", Causes.rootMessage(chartFailure), chartFailure);
     }
     System.out.println("trained " + result.last().totals().envSteps() + " env steps in " + result.rounds().size()
         + " rounds; " + (result.lastEvaluated() == null ? "not evaluated"
@@ -162,7 +163,7 @@ final class TrainJob {
           writeLearningCurve(spark, config);
         } catch (Throwable chartFailure) {
           suppress(e, chartFailure);
-          log.warn("the learning curve was not written: {}", Main.rootMessage(chartFailure));
+          log.warn("the learning curve was not written: {}", Causes.rootMessage(chartFailure));
         }
       }
       Integer last;
@@ -173,7 +174,7 @@ final class TrainJob {
         suppress(e, manifestFailure);
         last = null;
       }
-      return new JobFailedException(failureMessage(last, Main.rootMessage(e)), e);
+      return new JobFailedException(failureMessage(last, Causes.rootMessage(e)), e);
     } catch (Throwable handlerFailure) { // a logger on a full disk, say: still the original error
       return new JobFailedException("train failed: " + e, e);
     }

@@ -4,6 +4,7 @@ import io.sparkac.config.ConfigLoader;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.env.Environment;
 import io.sparkac.env.EnvironmentChecker;
+import io.sparkac.error.Causes;
 import io.sparkac.learner.Learner;
 import io.sparkac.learner.RewardScaler;
 import io.sparkac.nn.Networks;
@@ -416,10 +417,9 @@ public final class Trainer {
     } catch (InterruptedException e) {
       throw e;
     } catch (Exception e) { // SparkException is checked in Java but not declared by Scala's collect()
-      for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
-        if (c instanceof NonFiniteValueException nf) {
-          throw new NonFiniteValueException(nf.getMessage(), e);
-        }
+      NonFiniteValueException nf = Causes.find(e, NonFiniteValueException.class);
+      if (nf != null) {
+        throw new NonFiniteValueException(nf.getMessage(), e);
       }
       throw e instanceof RuntimeException r ? r : new IllegalStateException(e.getMessage(), e);
     }
