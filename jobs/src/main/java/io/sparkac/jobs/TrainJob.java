@@ -13,6 +13,7 @@ import io.sparkac.storage.Storage;
 import io.sparkac.run.Checkpoints;
 import io.sparkac.run.FixedKeys;
 import io.sparkac.run.Manifest;
+import io.sparkac.run.RunFolder;
 import io.sparkac.run.RunFolderException;
 import io.sparkac.run.RunLayout;
 import io.sparkac.run.RunLock;
@@ -92,7 +93,7 @@ final class TrainJob {
     MemoryCheck.check(config, MemoryCheck.Shapes.of(probe), Sessions.memoryLimits(), false);
     Storage storage = new Storage(new Configuration());
     RunLayout layout = RunLayout.of(config.run().dir());
-    Trainer.checkRunFolder(storage, layout, mode);
+    RunFolder.check(storage, layout, mode);
     RunLock.checkFree(storage, layout);
     if (mode == StartMode.RESUME) {
       checkFixedKeys(storage, layout, config);
@@ -212,7 +213,7 @@ final class TrainJob {
     if (!storage.exists(layout.root())) {
       throw new Main.UsageException("train --resume " + dir + ": no such run folder");
     }
-    Trainer.checkRunFolder(storage, layout, StartMode.RESUME);
+    RunFolder.check(storage, layout, StartMode.RESUME);
     int last = new Manifest(storage, layout).lastCommitted();
     if (last < 0) {
       throw new Main.UsageException("train --resume: " + dir + " has no committed round to resume from (its config"
