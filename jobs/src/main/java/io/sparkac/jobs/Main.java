@@ -1,7 +1,8 @@
 package io.sparkac.jobs;
 
 import io.sparkac.config.ConfigException;
-import io.sparkac.train.RunFolderException;
+import io.sparkac.error.Causes;
+import io.sparkac.run.RunFolderException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -98,7 +99,7 @@ public final class Main {
       // java.lang.Error too: Hadoop's FSError on a full disk, OutOfMemoryError. Without this it
       // left the JVM as a raw "Exception in thread main" and the run's own error went unsaid.
       logQuietly(e);
-      System.err.println("error: " + job.getCommandName() + " failed: " + rootMessage(e));
+      System.err.println("error: " + job.getCommandName() + " failed: " + Causes.rootMessage(e));
       return 1;
     }
   }
@@ -119,20 +120,6 @@ public final class Main {
     } catch (Throwable ignored) {
       // the error line that follows is what matters
     }
-  }
-
-  /** The message of the deepest cause that has one (or its class name when none has). */
-  static String rootMessage(Throwable e) {
-    Throwable t = e;
-    String msg = e.getMessage();
-    java.util.Set<Throwable> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-    while (t.getCause() != null && seen.add(t)) {
-      t = t.getCause();
-      if (t.getMessage() != null) {
-        msg = t.getMessage();
-      }
-    }
-    return msg != null ? msg : t.getClass().getName();
   }
 
   /** Bad command-line arguments found by a job (the job's usage follows its error line). */

@@ -4,7 +4,7 @@ import io.sparkac.analysis.Charts;
 import io.sparkac.analysis.TrajectoryAnalysis;
 import io.sparkac.config.ConfigLoader;
 import io.sparkac.storage.Storage;
-import io.sparkac.train.RoundRecord;
+import io.sparkac.run.RoundRecord;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -5,18 +5,20 @@ import io.sparkac.analysis.Charts;
 import io.sparkac.config.ConfigLoader;
 import io.sparkac.config.MemoryCheck;
 import io.sparkac.config.TrainConfig;
+import io.sparkac.error.Causes;
 import io.sparkac.nn.Networks;
 import io.sparkac.env.EnvFactory;
 import io.sparkac.rollout.Environments;
 import io.sparkac.storage.Storage;
-import io.sparkac.train.Checkpoints;
-import io.sparkac.train.FixedKeys;
-import io.sparkac.train.Manifest;
-import io.sparkac.train.RunFolderException;
-import io.sparkac.train.RunLayout;
-import io.sparkac.train.RunLock;
-import io.sparkac.train.RunState;
-import io.sparkac.train.StartMode;
+import io.sparkac.run.Checkpoints;
+import io.sparkac.run.FixedKeys;
+import io.sparkac.run.Manifest;
+import io.sparkac.run.RunFolder;
+import io.sparkac.run.RunFolderException;
+import io.sparkac.run.RunLayout;
+import io.sparkac.run.RunLock;
+import io.sparkac.run.RunState;
+import io.sparkac.run.StartMode;
 import io.sparkac.train.TrainResult;
 import io.sparkac.train.Trainer;
 import java.nio.file.Files;
@@ -125,7 +127,7 @@ final class TrainJob implements Callable<Integer> {
     MemoryCheck.check(config, MemoryCheck.Shapes.of(probe), Sessions.memoryLimits(), false);
     Storage storage = new Storage(new Configuration());
     RunLayout layout = RunLayout.of(config.run().dir());
-    Trainer.checkRunFolder(storage, layout, mode);
+    RunFolder.check(storage, layout, mode);
     RunLock.checkFree(storage, layout);
     if (mode == StartMode.RESUME) {
       checkFixedKeys(storage, layout, config);
@@ -149,7 +151,7 @@ final class TrainJob implements Callable<Integer> {
       curve = writeLearningCurve(spark, config);
     } catch (Throwable chartFailure) {
       // Every round is committed: the run is done, only its picture is missing (the report job redraws it).
-      log.warn("the learning curve was not written: {}", Main.rootMessage(chartFailure), chartFailure);
+      log.warn("the learning curve was not written: {}", Causes.rootMessage(chartFailure), chartFailure);
     }
     System.out.println("trained " + result.last().totals().envSteps() + " env steps in " + result.rounds().size()
         + " rounds; " + (result.lastEvaluated() == null ? "not evaluated"
@@ -196,7 +198,7 @@ final class TrainJob implements Callable<Integer> {
           writeLearningCurve(spark, config);
         } catch (Throwable chartFailure) {
           suppress(e, chartFailure);
-          log.warn("the learning curve was not written: {}", Main.rootMessage(chartFailure));
+          log.warn("the learning curve was not written: {}", Causes.rootMessage(chartFailure));
         }
       }
       Integer last;
@@ -207,7 +209,7 @@ final class TrainJob implements Callable<Integer> {
         suppress(e, manifestFailure);
         last = null;
       }
-      return new JobFailedException(failureMessage(last, Main.rootMessage(e)), e);
+      return new JobFailedException(failureMessage(last, Causes.rootMessage(e)), e);
     } catch (Throwable handlerFailure) { // a logger on a full disk, say: still the original error
       return new JobFailedException("train failed: " + e, e);
     }
@@ -245,7 +247,7 @@ final class TrainJob implements Callable<Integer> {
     if (!storage.exists(layout.root())) {
       throw new Main.UsageException("train --resume " + dir + ": no such run folder");
     }
-    Trainer.checkRunFolder(storage, layout, StartMode.RESUME);
+    RunFolder.check(storage, layout, StartMode.RESUME);
     int last = new Manifest(storage, layout).lastCommitted();
     if (last < 0) {
       throw new Main.UsageException("train --resume: " + dir + " has no committed round to resume from (its config"

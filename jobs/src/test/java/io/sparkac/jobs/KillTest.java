@@ -2,9 +2,9 @@ package io.sparkac.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sparkac.rollout.ActorRange;
-import io.sparkac.train.RoundRecord;
-import io.sparkac.train.RunState;
+import io.sparkac.config.ActorRange;
+import io.sparkac.run.RoundRecord;
+import io.sparkac.run.RunState;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

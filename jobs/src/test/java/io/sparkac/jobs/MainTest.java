@@ -12,12 +12,13 @@ import java.util.List;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkac.config.ConfigLoader;
 import io.sparkac.config.TrainConfig;
+import io.sparkac.error.Causes;
 import io.sparkac.storage.Storage;
-import io.sparkac.train.Manifest;
-import io.sparkac.train.RoundRecord;
-import io.sparkac.train.RunLayout;
-import io.sparkac.train.RunLock;
-import io.sparkac.train.RunState;
+import io.sparkac.run.Manifest;
+import io.sparkac.run.RoundRecord;
+import io.sparkac.run.RunLayout;
+import io.sparkac.run.RunLock;
+import io.sparkac.run.RunState;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkContext$;
 import org.apache.spark.sql.SparkSession;
@@ -176,8 +177,8 @@ class MainTest {
         .isEqualTo("train failed (last committed round unknown: the manifest could not be read): boom");
     Error fsError = new Error(new java.io.IOException("No space left on device").toString(),
         new java.io.IOException("No space left on device"));
-    assertThat(Main.rootMessage(new IllegalStateException("Job aborted", fsError))).isEqualTo("No space left on device");
-    assertThat(Main.rootMessage(new NullPointerException())).isEqualTo("java.lang.NullPointerException");
+    assertThat(Causes.rootMessage(new IllegalStateException("Job aborted", fsError))).isEqualTo("No space left on device");
+    assertThat(Causes.rootMessage(new NullPointerException())).isEqualTo("java.lang.NullPointerException");
   }
 
   // ---- what cannot fit a heap or a Java array is refused before Spark starts and before the run folder exists ----

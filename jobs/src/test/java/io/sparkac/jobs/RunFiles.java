@@ -1,10 +1,10 @@
 package io.sparkac.jobs;
 
 import io.sparkac.storage.Storage;
-import io.sparkac.train.Checkpoints;
-import io.sparkac.train.Manifest;
-import io.sparkac.train.RoundRecord;
-import io.sparkac.train.RunLayout;
+import io.sparkac.run.Checkpoints;
+import io.sparkac.run.Manifest;
+import io.sparkac.run.RoundRecord;
+import io.sparkac.run.RunLayout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,9 +1,9 @@
 package io.sparkac.analysis;
 
 import io.sparkac.storage.Storage;
-import io.sparkac.train.Manifest;
-import io.sparkac.train.RoundRecord;
-import io.sparkac.train.RunLayout;
+import io.sparkac.run.Manifest;
+import io.sparkac.run.RoundRecord;
+import io.sparkac.run.RunLayout;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.image.BufferedImage;

@@ -67,25 +67,22 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
   }
 
   /**
-   * Samples one update learns from: a whole round, or in async mode the largest group's rows. The
-   * group sizes follow {@code ActorRange.split} (actors over partitions, partitions over groups),
-   * whose arithmetic is repeated here because the config cannot depend on the rollout package.
+   * Samples one update learns from: a whole round, or in async mode the largest group's rows. A
+   * group runs the partitions that {@link ActorRange#split} gives it (partitions over groups), each
+   * with the actors the same split gives the partition (actors over partitions), as the rollout
+   * groups them.
    */
   static long samplesPerUpdate(Rollout rollout, Parallel parallel) {
     long steps = rollout.stepsPerActor();
     if (!parallel.async()) {
       return rollout.actors() * steps;
     }
-    long a = rollout.actors();
-    long p = rollout.partitions();
-    long g = parallel.groups();
-    long max = 0;
-    for (long i = 0; i < g; i++) {
-      long p0 = i * p / g;
-      long p1 = (i + 1) * p / g;
-      max = Math.max(max, p1 * a / p - p0 * a / p);
+    List<ActorRange> partitions = ActorRange.split(rollout.actors(), rollout.partitions());
+    int largest = 0;
+    for (ActorRange g : ActorRange.split(partitions.size(), parallel.groups())) {
+      largest = Math.max(largest, partitions.get(g.to() - 1).to() - partitions.get(g.from()).from());
     }
-    return max * steps;
+    return largest * steps;
   }
 
   /** Environment steps of one round, all actors together. */

@@ -1,5 +1,6 @@
 package io.sparkac.rollout;
 
+import io.sparkac.config.ActorRange;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.nn.MlpWeights;
 import io.sparkac.policy.ObservationNormalizer;

@@ -1,5 +1,6 @@
 package io.sparkac.rollout;
 
+import io.sparkac.config.ActorRange;
 import io.sparkac.storage.FileDigest;
 import io.sparkac.trajectory.RoundChunk;
 import java.io.Serializable;

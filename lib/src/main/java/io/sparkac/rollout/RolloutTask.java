@@ -1,5 +1,6 @@
 package io.sparkac.rollout;
 
+import io.sparkac.config.ActorRange;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.env.Environment;
 import io.sparkac.env.StepResult;

@@ -3,6 +3,7 @@ package io.sparkac.train;
 import io.sparkac.rollout.ActorSnapshot;
 import io.sparkac.rollout.PolicySnapshot;
 import io.sparkac.rollout.Rollout;
+import io.sparkac.run.RunLayout;
 import io.sparkac.storage.Storage;
 
 /**

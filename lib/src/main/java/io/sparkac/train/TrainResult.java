@@ -1,5 +1,6 @@
 package io.sparkac.train;
 
+import io.sparkac.run.RoundRecord;
 import java.util.List;
 
 /** The committed rounds of a finished training run, and whether it reached its target return. */

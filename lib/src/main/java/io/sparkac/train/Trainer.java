@@ -4,20 +4,30 @@ import io.sparkac.config.ConfigLoader;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.env.Environment;
 import io.sparkac.env.EnvironmentChecker;
+import io.sparkac.error.Causes;
 import io.sparkac.learner.Learner;
 import io.sparkac.learner.RewardScaler;
 import io.sparkac.nn.Networks;
+import io.sparkac.numeric.NonFiniteValueException;
 import io.sparkac.policy.ObservationNormalizer;
 import io.sparkac.rollout.ActorSnapshot;
 import io.sparkac.rollout.Environments;
-import io.sparkac.numeric.NonFiniteValueException;
 import io.sparkac.rollout.Rollout;
 import io.sparkac.rollout.RolloutResult;
+import io.sparkac.run.Checkpoints;
+import io.sparkac.run.FixedKeys;
+import io.sparkac.run.Manifest;
+import io.sparkac.run.RoundRecord;
+import io.sparkac.run.RunFile;
+import io.sparkac.run.RunFolder;
+import io.sparkac.run.RunLayout;
+import io.sparkac.run.RunLock;
+import io.sparkac.run.RunState;
+import io.sparkac.run.StartMode;
 import io.sparkac.storage.FastLocalFileSystem;
 import io.sparkac.storage.Storage;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.hadoop.fs.FileStatus;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -84,7 +94,7 @@ public final class Trainer {
       EnvironmentChecker.check(probe);
     }
     checkLearnerSupports(config, probe.actionSpace());
-    checkRunFolder(storage, layout, mode); // before the lock creates the folder
+    RunFolder.check(storage, layout, mode); // before the lock creates the folder
     try (RunLock lock = RunLock.acquire(storage, layout)) {
       return train(probe, wallStart);
     }
@@ -208,7 +218,7 @@ public final class Trainer {
     static Start of(TrainConfig config, Storage storage, RunLayout layout, Checkpoints checkpoints,
         Manifest manifest, StartMode mode, Environment probe) {
       int obsSize = probe.observationSpace().flatSize();
-      int committed = prepareRunFolder(storage, layout, manifest, mode);
+      int committed = RunFolder.prepare(storage, layout, manifest, mode);
       if (committed < 0) {
         return new Start(0, Networks.actor(obsSize, probe.actionSpace(), config), Networks.critic(obsSize, config),
             null, initialNormalizer(config, obsSize), null, List.of(), 0, 0, 0);
@@ -277,118 +287,6 @@ public final class Trainer {
     }
   }
 
-  /**
-   * Checks the run folder against the start mode; returns the round to resume after, or -1. The
-   * caller holds the folder's {@link RunLock}. Also removes what an interrupted round left behind
-   * past the last commit, and on a resume checks that the committed rounds' files are intact
-   * (sizes of all, checksums of the last round's snapshots and checkpoint, which the resume
-   * loads). A new run creates its (empty) manifest folder first, so that a run killed before its
-   * first commit is still recognisable as a run and {@code --resume} restarts it from round 0.
-   * An overwrite deletes the run's own entries only ({@link RunLayout#isRunEntry}); files the
-   * user put into the folder stay, and the log says so.
-   */
-  static int prepareRunFolder(Storage storage, RunLayout layout, Manifest manifest, StartMode mode) {
-    checkRunFolder(storage, layout, mode);
-    switch (mode) {
-      case FRESH -> {
-        storage.mkdirs(layout.manifest());
-        return -1;
-      }
-      case OVERWRITE -> {
-        List<String> kept = new ArrayList<>();
-        for (FileStatus s : storage.list(layout.root())) {
-          String name = s.getPath().getName();
-          if (RunLock.FILE.equals(name) || name.equals(layout.manifest().getName())) {
-            continue; // the lock is held by this run; the manifest goes last, below
-          }
-          if (RunLayout.isRunEntry(name)) {
-            storage.delete(s.getPath());
-          } else {
-            kept.add(name);
-          }
-        }
-        // Last, so that an overwrite killed half-way leaves a folder still recognisable as a run.
-        storage.delete(layout.manifest());
-        if (!kept.isEmpty()) {
-          log.info("overwriting the run in {}: kept what is not the run's: {}", layout.root(), kept);
-        }
-        storage.mkdirs(layout.manifest());
-        return -1;
-      }
-      default -> {
-        storage.mkdirs(layout.manifest());
-        int last = manifest.lastCommitted();
-        removeUncommitted(storage, layout, last);
-        if (last >= 0) {
-          List<RoundRecord> records = manifest.readAll();
-          manifest.verify(records, "", false);
-          manifest.verify(List.of(records.get(records.size() - 1)), "actors/", true);
-          manifest.verify(List.of(records.get(records.size() - 1)), "checkpoints/", true);
-        }
-        return last;
-      }
-    }
-  }
-
-  /**
-   * Refuses a run folder that does not fit the start mode, naming the folder and the flag to
-   * pass: a new run into a folder that is not empty (an existing run folder is never overwritten
-   * silently), a resume of a folder that is not a run, an overwrite of a folder that is not a run
-   * (not empty and without a {@code manifest/} folder: it may hold anything; the run's lock file
-   * does not count). Jobs call it before any Spark work; {@link #run()} calls it again, before and
-   * after it locks the folder.
-   *
-   * @throws RunFolderException when the folder does not fit
-   */
-  public static void checkRunFolder(Storage storage, RunLayout layout, StartMode mode) {
-    List<String> entries = new ArrayList<>();
-    if (storage.isFile(layout.root())) {
-      throw new RunFolderException("run folder " + layout.root() + " is a file, not a folder; choose another"
-          + " run.dir");
-    }
-    if (storage.exists(layout.root())) {
-      for (FileStatus s : storage.list(layout.root())) {
-        String name = s.getPath().getName();
-        if (!name.equals(RunLock.FILE) && !name.equals("." + RunLock.FILE + ".crc")) {
-          entries.add(name);
-        }
-      }
-    }
-    boolean exists = !entries.isEmpty();
-    boolean isRun = storage.exists(layout.manifest());
-    if (mode == StartMode.FRESH && exists) {
-      throw new RunFolderException("run folder " + layout.root() + " already exists and is not empty; "
-          + "pass --resume to continue it or --overwrite to replace it");
-    }
-    if (mode == StartMode.RESUME && exists && !isRun) {
-      throw new RunFolderException("cannot resume " + layout.root() + ": it is not a run folder "
-          + "(no manifest/ folder); pass --overwrite to replace it with a new run");
-    }
-    if (mode == StartMode.OVERWRITE && exists && !isRun) {
-      entries.sort(null);
-      throw new RunFolderException("cannot overwrite " + layout.root() + ": it is not a run folder (no manifest/"
-          + " folder) and holds " + String.join(", ", entries.subList(0, Math.min(5, entries.size())))
-          + (entries.size() > 5 ? ", ..." : "") + "; --overwrite replaces run folders only: choose another run.dir");
-    }
-  }
-
-  private static void removeUncommitted(Storage storage, RunLayout layout, int lastCommitted) {
-    for (org.apache.hadoop.fs.Path dir : List.of(layout.trajectories(), layout.checkpoints(),
-        layout.actorsRound(0).getParent())) {
-      for (FileStatus s : storage.list(dir)) {
-        String name = s.getPath().getName();
-        if (name.startsWith("_")) {
-          storage.delete(s.getPath());
-        } else if (name.startsWith("round=")) {
-          int r = Integer.parseInt(name.substring("round=".length()));
-          if (r > lastCommitted) {
-            storage.delete(s.getPath());
-          }
-        }
-      }
-    }
-  }
-
   /** Spark work that may throw what Scala does not declare. */
   @FunctionalInterface
   interface SparkWork<T> {
@@ -407,10 +305,9 @@ public final class Trainer {
     } catch (InterruptedException e) {
       throw e;
     } catch (Exception e) { // SparkException is checked in Java but not declared by Scala's collect()
-      for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
-        if (c instanceof NonFiniteValueException nf) {
-          throw new NonFiniteValueException(nf.getMessage(), e);
-        }
+      NonFiniteValueException nf = Causes.find(e, NonFiniteValueException.class);
+      if (nf != null) {
+        throw new NonFiniteValueException(nf.getMessage(), e);
       }
       throw e instanceof RuntimeException r ? r : new IllegalStateException(e.getMessage(), e);
     }

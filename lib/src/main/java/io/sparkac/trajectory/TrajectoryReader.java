@@ -2,6 +2,7 @@ package io.sparkac.trajectory;
 
 import static io.sparkac.trajectory.TrajectorySchema.*;
 
+import io.sparkac.error.Causes;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -72,7 +73,7 @@ public final class TrajectoryReader {
   /**
    * Reads the given rounds of a trajectory table folder ({@code <run>/trajectories}), and only
    * them, with the {@code round} column: how a reader ignores the round folders of a run that
-   * were not committed (see {@code io.sparkac.train.RunReader}). Each round folder is checked as
+   * were not committed (see {@code io.sparkac.run.RunReader}). Each round folder is checked as
    * by {@link #open}.
    */
   public static Dataset<Row> openRounds(SparkSession spark, String tableDir, Collection<Integer> rounds) {
@@ -167,7 +168,7 @@ public final class TrajectoryReader {
     try {
       chunks = learnerColumns(spark, roundDir).javaRDD().mapPartitions(RoundChunk::pack).collect();
     } catch (Exception e) { // SparkException is checked in Java but not declared by Scala's collect()
-      throw new IllegalStateException("cannot read trajectory round " + roundDir + ": " + rootMessage(e), e);
+      throw new IllegalStateException("cannot read trajectory round " + roundDir + ": " + Causes.rootMessage(e), e);
     }
     return RoundChunk.merge(chunks);
   }
@@ -180,15 +181,5 @@ public final class TrajectoryReader {
     return spark.read().schema(FILE_SCHEMA).parquet(roundDir)
         .select(ACTOR_ID, EPISODE_ID, T, OBS, NEXT_OBS, ACTION, REWARD, TERMINATED, TRUNCATED, ACTION_LOGP,
             VF_PRED, ACTION_VEC);
-  }
-
-  private static String rootMessage(Throwable e) {
-    String msg = e.getMessage();
-    for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
-      if (c.getMessage() != null) {
-        msg = c.getMessage();
-      }
-    }
-    return msg;
   }
 }

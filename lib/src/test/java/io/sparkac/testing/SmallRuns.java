@@ -2,7 +2,7 @@ package io.sparkac.testing;
 
 import io.sparkac.config.ConfigLoader;
 import io.sparkac.config.TrainConfig;
-import io.sparkac.train.StartMode;
+import io.sparkac.run.StartMode;
 import io.sparkac.train.TrainResult;
 import io.sparkac.train.Trainer;
 import java.nio.file.Path;

@@ -6,6 +6,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sparkac.config.ConfigLoader;
 import io.sparkac.config.TrainConfig;
+import io.sparkac.run.Manifest;
+import io.sparkac.run.RoundRecord;
+import io.sparkac.run.RunLayout;
+import io.sparkac.run.StartMode;
 import io.sparkac.testing.SparkTestSession;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -5,6 +5,12 @@ import static io.sparkac.train.TrainerTest.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sparkac.run.RoundRecord;
+import io.sparkac.run.RunFile;
+import io.sparkac.run.RunFolderException;
+import io.sparkac.run.RunReader;
+import io.sparkac.run.StartMode;
 import io.sparkac.storage.FileDigest;
 import io.sparkac.testing.SparkTestSession;
 import java.io.IOException;
@@ -19,6 +25,9 @@ import org.junit.jupiter.api.io.TempDir;
  * RunFolderTest.)
  */
 class CommittedFilesTest {
+  /** Reads and rewrites manifest entries as JSON trees. */
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   @TempDir
   Path tmp;
 
@@ -66,10 +75,10 @@ class CommittedFilesTest {
     for (int r = 0; r < 2; r++) {
       Path entry = run.resolve(String.format("manifest/round-%06d.json", r));
       com.fasterxml.jackson.databind.node.ObjectNode json = (com.fasterxml.jackson.databind.node.ObjectNode)
-          Checkpoints.JSON.readTree(entry.toFile());
+          JSON.readTree(entry.toFile());
       assertThat(json.has("files")).isTrue();
       json.remove("files");
-      Files.write(entry, Checkpoints.JSON.writeValueAsBytes(json));
+      Files.write(entry, JSON.writeValueAsBytes(json));
       Files.deleteIfExists(entry.resolveSibling("." + entry.getFileName() + ".crc"));
     }
 

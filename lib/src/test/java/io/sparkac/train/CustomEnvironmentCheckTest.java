@@ -10,6 +10,7 @@ import io.sparkac.env.InvalidEnvironmentException;
 import io.sparkac.env.Pendulum;
 import io.sparkac.env.Space;
 import io.sparkac.env.StepResult;
+import io.sparkac.run.StartMode;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;

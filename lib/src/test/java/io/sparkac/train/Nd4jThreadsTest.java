@@ -6,6 +6,7 @@ import io.sparkac.config.ConfigLoader;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.learner.Learner;
 import io.sparkac.nn.Networks;
+import io.sparkac.run.StartMode;
 import io.sparkac.testing.ChildJvm;
 import io.sparkac.trajectory.RoundData;
 import java.nio.file.Path;

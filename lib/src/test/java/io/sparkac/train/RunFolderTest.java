@@ -7,6 +7,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sparkac.config.ConfigException;
+import io.sparkac.run.Checkpoints;
+import io.sparkac.run.RoundRecord;
+import io.sparkac.run.RunFolderException;
+import io.sparkac.run.RunLayout;
+import io.sparkac.run.RunReader;
+import io.sparkac.run.StartMode;
 import io.sparkac.testing.SparkTestSession;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -5,6 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sparkac.config.ConfigLoader;
 import io.sparkac.config.TrainConfig;
+import io.sparkac.run.Checkpoints;
+import io.sparkac.run.RoundRecord;
+import io.sparkac.run.RunLayout;
+import io.sparkac.run.RunState;
+import io.sparkac.run.StartMode;
 import io.sparkac.storage.Storage;
 import io.sparkac.testing.SparkTestSession;
 import io.sparkac.trajectory.TrajectorySchema;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sparkac.config.ConfigLoader;
 import io.sparkac.testing.SparkTestSession;
-import io.sparkac.train.StartMode;
+import io.sparkac.run.StartMode;
 import io.sparkac.train.Trainer;
 import java.io.IOException;
 import java.nio.file.Files;

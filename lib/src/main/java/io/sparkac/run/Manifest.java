@@ -1,4 +1,4 @@
-package io.sparkac.train;
+package io.sparkac.run;
 
 import com.univocity.parsers.csv.CsvWriter;
 import com.univocity.parsers.csv.CsvWriterSettings;

@@ -1,4 +1,4 @@
-package io.sparkac.train;
+package io.sparkac.run;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonUnwrapped;
@@ -28,7 +28,7 @@ public record RoundRecord(int round, int policyVersion, @JsonUnwrapped Totals to
    */
   public record Episodes(int episodesInRound, double episodeReturnMean, double episodeReturnMin,
       double episodeReturnMax, double episodeLengthMean) {
-    static Episodes of(List<RolloutResult> parts) {
+    public static Episodes of(List<RolloutResult> parts) {
       int n = 0;
       double sum = 0;
       double min = Double.POSITIVE_INFINITY;
@@ -52,7 +52,7 @@ public record RoundRecord(int round, int policyVersion, @JsonUnwrapped Totals to
   /** What the learner measured on the round's samples, with the networks as they were before the update. */
   public record Losses(double valueLoss, double policyLoss, double entropy, double explainedVariance,
       double criticGradNorm, double actorGradNorm) {
-    static Losses of(LearnerStats s) {
+    public static Losses of(LearnerStats s) {
       return new Losses(s.valueLoss(), s.policyLoss(), s.entropy(), s.explainedVariance(), s.criticGradNorm(),
           s.actorGradNorm());
     }
@@ -60,10 +60,10 @@ public record RoundRecord(int round, int policyVersion, @JsonUnwrapped Totals to
 
   /** The greedy evaluation of the updated policy; NaN when the round was not evaluated. */
   public record Eval(double evalReturnMean, double evalReturnStd, double evalLengthMean) {
-    static final Eval NONE = new Eval(Double.NaN, Double.NaN, Double.NaN);
+    public static final Eval NONE = new Eval(Double.NaN, Double.NaN, Double.NaN);
 
     /** Mean and standard deviation of the return, mean length, of evaluation episodes. */
-    static Eval of(List<io.sparkac.rollout.EvalTask.Episode> episodes) {
+    public static Eval of(List<io.sparkac.rollout.EvalTask.Episode> episodes) {
       double mean = episodes.stream().mapToDouble(io.sparkac.rollout.EvalTask.Episode::episodeReturn).average()
           .orElse(Double.NaN);
       double var = episodes.stream().mapToDouble(e -> (e.episodeReturn() - mean) * (e.episodeReturn() - mean))
@@ -92,7 +92,7 @@ public record RoundRecord(int round, int policyVersion, @JsonUnwrapped Totals to
   public record Phases(double rolloutSeconds, double rolloutComputeSeconds, double writeSeconds, double readSeconds,
       double learnSeconds, double evalSeconds, double checkpointSeconds, double overheadSeconds, double roundSeconds,
       double wallSeconds) {
-    static Phases of(long rollout, long compute, long write, long read, long learn, long eval, long checkpoint,
+    public static Phases of(long rollout, long compute, long write, long read, long learn, long eval, long checkpoint,
         long total, double wallSeconds) {
       long overhead = total - Math.min(rollout, compute) - learn - eval;
       return new Phases(rollout / 1e9, compute / 1e9, write / 1e9, read / 1e9, learn / 1e9, eval / 1e9,

@@ -1,4 +1,4 @@
-package io.sparkac.train;
+package io.sparkac.run;
 
 import org.apache.hadoop.fs.Path;
 

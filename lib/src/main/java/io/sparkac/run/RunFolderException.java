@@ -1,4 +1,4 @@
-package io.sparkac.train;
+package io.sparkac.run;
 
 /**
  * The run folder does not fit what was asked of it: a new run into a folder that is not empty, a

@@ -1,4 +1,4 @@
-package io.sparkac.train;
+package io.sparkac.run;
 
 import io.sparkac.storage.Storage;
 import java.io.File;

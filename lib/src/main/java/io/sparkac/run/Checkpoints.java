@@ -1,4 +1,4 @@
-package io.sparkac.train;
+package io.sparkac.run;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;

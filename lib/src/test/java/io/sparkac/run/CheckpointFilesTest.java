@@ -1,4 +1,4 @@
-package io.sparkac.train;
+package io.sparkac.run;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,10 +1,13 @@
-package io.sparkac.rollout;
+package io.sparkac.config;
 
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The actor ids {@code [from, to)} that one rollout partition owns. */
+/**
+ * The actor ids {@code [from, to)} that one rollout partition owns. In config, not rollout, because
+ * the configuration's checks size an update by the same split as the rollout runs it.
+ */
 public record ActorRange(int from, int to) implements Serializable {
   public ActorRange {
     if (from < 0 || to <= from) {

@@ -1,4 +1,4 @@
-package io.sparkac.train;
+package io.sparkac.run;
 
 import io.sparkac.config.ConfigLoader;
 import io.sparkac.config.TrainConfig;

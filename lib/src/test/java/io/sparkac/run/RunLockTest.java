@@ -1,10 +1,13 @@
-package io.sparkac.train;
+package io.sparkac.run;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sparkac.storage.Storage;
 import io.sparkac.testing.ChildJvm;
+import io.sparkac.testing.SmallRuns;
+import io.sparkac.testing.SparkTestSession;
+import io.sparkac.train.Trainer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,7 +43,7 @@ class RunLockTest {
           .isInstanceOf(RunFolderException.class)
           .hasMessageStartingWith("run folder " + run + " is being written by another process (" + named)
           .hasMessageEndingWith("); one run folder takes one train process at a time");
-      assertThatThrownBy(() -> TrainerTest.train(TrainerTest.config(run), StartMode.OVERWRITE))
+      assertThatThrownBy(() -> new Trainer(SparkTestSession.get(), SmallRuns.config(run), StartMode.OVERWRITE).run())
           .isInstanceOf(RunFolderException.class)
           .hasMessageContaining("is being written by another process (" + named);
       assertThat(run.resolve("manifest")).doesNotExist();

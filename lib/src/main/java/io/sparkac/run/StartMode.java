@@ -1,4 +1,4 @@
-package io.sparkac.train;
+package io.sparkac.run;
 
 /** What to do with an existing run folder. */
 public enum StartMode {

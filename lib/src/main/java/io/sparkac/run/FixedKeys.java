@@ -1,4 +1,4 @@
-package io.sparkac.train;
+package io.sparkac.run;
 
 import io.sparkac.config.ConfigException;
 import io.sparkac.config.TrainConfig;
