@@ -8,23 +8,12 @@ import io.sparkac.storage.Storage;
 
 /**
  * Synchronized sampling (A2C): round u broadcasts the newest policy to every actor and waits for
- * all of them; the tasks write straight into {@code trajectories/round=u/}. Driver only.
+ * all of them; the tasks write straight into {@code trajectories/round=u/}. With
+ * {@code returnRows}, the rollout tasks also return the rows they wrote (the collected learner).
+ * Driver only.
  */
-final class SyncSampling implements Sampling {
-  private final Rollout rollout;
-  private final Storage storage;
-  private final RunLayout layout;
-  private final int actors;
-  private final boolean returnRows;
-
-  /** With {@code returnRows}, the rollout tasks also return the rows they wrote (the collected learner). */
-  SyncSampling(Rollout rollout, Storage storage, RunLayout layout, int actors, boolean returnRows) {
-    this.rollout = rollout;
-    this.storage = storage;
-    this.layout = layout;
-    this.actors = actors;
-    this.returnRows = returnRows;
-  }
+record SyncSampling(Rollout rollout, Storage storage, RunLayout layout, int actors, boolean returnRows)
+    implements Sampling {
 
   @Override
   public ActorSnapshot[] initialActors() {
