@@ -15,7 +15,7 @@ import io.sparkac.train.RoundRecord;
 import io.sparkac.train.StartMode;
 import io.sparkac.train.TrainResult;
 import io.sparkac.train.Trainer;
-import io.sparkac.trajectory.RoundData;
+import io.sparkac.trajectory.RowBatch;
 import io.sparkac.trajectory.TrajectoryReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -126,7 +126,7 @@ final class BenchJob {
         stats(perCore), stats(stage), cores, cores, stats(perJob));
 
     // ---- 2. learner: driver-mode update on the last rollout round (65,536 samples) ----
-    RoundData data = TrajectoryReader.readRound(spark, lastDir);
+    RowBatch data = TrajectoryReader.readRound(spark, lastDir);
     Learner learner = new Learner(rolloutConfig, actorNet, criticNet);
     double[] samplesPerSec = new double[repeats];
     for (int r = -1; r < repeats; r++) {
@@ -292,7 +292,7 @@ final class BenchJob {
       double[] sparkMs = new double[repeats];
       for (int r = samples == 1024 ? -1 : 0; r < repeats; r++) { // one warm-up, at the smallest round
         long t0 = System.nanoTime();
-        RoundData data = TrajectoryReader.readRound(spark, roundDir);
+        RowBatch data = TrajectoryReader.readRound(spark, roundDir);
         new Learner(c, Networks.actor(obs, actions, c), Networks.critic(obs, c)).update(data, 0, null);
         long t1 = System.nanoTime();
         new SparkLearner(spark, c, Networks.actor(obs, actions, c), Networks.critic(obs, c)).update(roundDir, 0);

@@ -1,6 +1,7 @@
 package io.sparkac.trajectory;
 
 import java.nio.charset.StandardCharsets;
+import io.sparkac.trajectory.TrajectorySchema.Column;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.parquet.hadoop.api.WriteSupport;
@@ -8,21 +9,23 @@ import org.apache.parquet.io.api.Binary;
 import org.apache.parquet.io.api.RecordConsumer;
 
 /**
- * Writes rows of a {@link StepBatch} (given by index) straight into Parquet's record consumer:
+ * Writes rows of a {@link RowBatch} (given by index) straight into Parquet's record consumer:
  * no Row, InternalRow or boxed value per step. The Spark schema goes into the footer under the
  * key Spark uses, so Spark reads the files with their column comments.
  */
 final class TrajectoryWriteSupport extends WriteSupport<Integer> {
   private static final String SPARK_SCHEMA_KEY = "org.apache.spark.sql.parquet.row.metadata";
-  private final StepBatch batch;
+  private final RowBatch batch;
+  private final TrajectoryWriter.Shared shared;
   private final Binary runId;
   private final Binary executorId;
   private RecordConsumer out;
 
-  TrajectoryWriteSupport(StepBatch batch) {
+  TrajectoryWriteSupport(RowBatch batch, TrajectoryWriter.Shared shared) {
     this.batch = batch;
-    this.runId = Binary.fromConstantByteArray(batch.runId.getBytes(StandardCharsets.UTF_8));
-    this.executorId = Binary.fromConstantByteArray(batch.executorId.getBytes(StandardCharsets.UTF_8));
+    this.shared = shared;
+    this.runId = Binary.fromConstantByteArray(shared.runId().getBytes(StandardCharsets.UTF_8));
+    this.executorId = Binary.fromConstantByteArray(shared.executorId().getBytes(StandardCharsets.UTF_8));
   }
 
   @Override
@@ -39,63 +42,68 @@ final class TrajectoryWriteSupport extends WriteSupport<Integer> {
   @Override
   public void write(Integer rowIndex) {
     int r = rowIndex;
-    StepBatch b = batch;
+    RowBatch b = batch;
+    int o = b.obsSize();
     out.startMessage();
-    int f = 0;
-    binary(f++, TrajectorySchema.RUN_ID, runId);
-    int32(f++, TrajectorySchema.POLICY_VERSION, b.policyVersion);
-    int32(f++, TrajectorySchema.ACTOR_ID, b.actorId[r / b.steps]);
-    out.startField(TrajectorySchema.EPISODE_ID, f++);
-    out.addLong(b.episodeId[r]);
-    out.endField(TrajectorySchema.EPISODE_ID, f - 1);
-    int32(f++, TrajectorySchema.T, b.t[r]);
-    floats(f++, TrajectorySchema.OBS, b.obs, r * b.obsSize, b.obsSize);
-    if (b.action != null) {
-      int32(f, TrajectorySchema.ACTION, b.action[r]);
+    binary(Column.RUN_ID, runId);
+    int32(Column.POLICY_VERSION, shared.policyVersion());
+    int32(Column.ACTOR_ID, b.actorId()[r]);
+    start(Column.EPISODE_ID);
+    out.addLong(b.episodeId()[r]);
+    end(Column.EPISODE_ID);
+    int32(Column.T, b.t()[r]);
+    floats(Column.OBS, b.obs(), r * o, o);
+    if (b.continuous()) { // action null, action_vec set
+      floats(Column.ACTION_VEC, b.actionVec(), r * b.actionSize(), b.actionSize());
+    } else {
+      int32(Column.ACTION, b.action()[r]);
     }
-    f++;
-    if (b.actionVec != null) {
-      floats(f, TrajectorySchema.ACTION_VEC, b.actionVec, r * b.actionSize, b.actionSize);
-    }
-    f++;
-    float64(f++, TrajectorySchema.REWARD, b.reward[r]);
-    bool(f++, TrajectorySchema.TERMINATED, b.terminated[r]);
-    bool(f++, TrajectorySchema.TRUNCATED, b.truncated[r]);
-    floats(f++, TrajectorySchema.NEXT_OBS, b.nextObs, r * b.obsSize, b.obsSize);
-    float64(f++, TrajectorySchema.ACTION_LOGP, b.logp[r]);
-    float64(f++, TrajectorySchema.VF_PRED, b.vfPred[r]);
-    binary(f++, TrajectorySchema.EXECUTOR_ID, executorId);
-    bool(f, TrajectorySchema.EVAL, b.eval);
+    float64(Column.REWARD, b.reward()[r]);
+    bool(Column.TERMINATED, b.terminated()[r]);
+    bool(Column.TRUNCATED, b.truncated()[r]);
+    floats(Column.NEXT_OBS, b.nextObs(), r * o, o);
+    float64(Column.ACTION_LOGP, b.logp()[r]);
+    float64(Column.VF_PRED, b.vfPred()[r]);
+    binary(Column.EXECUTOR_ID, executorId);
+    bool(Column.EVAL, shared.eval());
     out.endMessage();
   }
 
-  private void int32(int index, String name, int v) {
-    out.startField(name, index);
+  private void start(Column c) {
+    out.startField(c.sqlName, c.ordinal());
+  }
+
+  private void end(Column c) {
+    out.endField(c.sqlName, c.ordinal());
+  }
+
+  private void int32(Column c, int v) {
+    start(c);
     out.addInteger(v);
-    out.endField(name, index);
+    end(c);
   }
 
-  private void float64(int index, String name, double v) {
-    out.startField(name, index);
+  private void float64(Column c, double v) {
+    start(c);
     out.addDouble(v);
-    out.endField(name, index);
+    end(c);
   }
 
-  private void bool(int index, String name, boolean v) {
-    out.startField(name, index);
+  private void bool(Column c, boolean v) {
+    start(c);
     out.addBoolean(v);
-    out.endField(name, index);
+    end(c);
   }
 
-  private void binary(int index, String name, Binary v) {
-    out.startField(name, index);
+  private void binary(Column c, Binary v) {
+    start(c);
     out.addBinary(v);
-    out.endField(name, index);
+    end(c);
   }
 
   /** A standard 3-level list: {@code <name> (LIST) { repeated group list { element } }}. */
-  private void floats(int index, String name, float[] src, int from, int len) {
-    out.startField(name, index);
+  private void floats(Column c, float[] src, int from, int len) {
+    start(c);
     out.startGroup();
     if (len > 0) {
       out.startField("list", 0);
@@ -109,6 +117,6 @@ final class TrajectoryWriteSupport extends WriteSupport<Integer> {
       out.endField("list", 0);
     }
     out.endGroup();
-    out.endField(name, index);
+    end(c);
   }
 }

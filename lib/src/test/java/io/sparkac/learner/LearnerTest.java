@@ -9,7 +9,7 @@ import io.sparkac.nn.MlpForward;
 import io.sparkac.nn.MlpWeights;
 import io.sparkac.nn.Networks;
 import io.sparkac.policy.GaussianPolicy;
-import io.sparkac.trajectory.RoundData;
+import io.sparkac.trajectory.RowBatch;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -36,7 +36,7 @@ class LearnerTest {
   }
 
   /** n steps of one actor sampled with {@code actor}: random states, rewards favouring positive actions. */
-  private static RoundData round(MultiLayerNetwork actor, TrainConfig config, int n) {
+  private static RowBatch round(MultiLayerNetwork actor, TrainConfig config, int n) {
     Random rng = new Random(17);
     float[] obs = new float[n * OBS];
     float[] next = new float[n * OBS];
@@ -62,11 +62,11 @@ class LearnerTest {
     Arrays.fill(continues, true);
     continues[n - 1] = false;
     truncated[n - 1] = true;
-    return new RoundData(n, OBS, new int[n], obs, next, null, 1, actionVec, reward, terminated, truncated, continues,
-        logp, new double[n]);
+    return new RowBatch(n, OBS, 1, new int[n], new long[n], new int[n], obs,
+        next, null, actionVec, reward, terminated, truncated, logp, new double[n], continues);
   }
 
-  private static MultiLayerNetwork[] update(TrainConfig config, RoundData d) {
+  private static MultiLayerNetwork[] update(TrainConfig config, RowBatch d) {
     MultiLayerNetwork actor = Networks.actor(OBS, TORQUE, config);
     MultiLayerNetwork critic = Networks.critic(OBS, config);
     new Learner(config, actor, critic).update(d, 0, null);
@@ -74,7 +74,7 @@ class LearnerTest {
   }
 
   /** Mean |log pi(a|s) - action_logp| of the round's samples under {@code actor}. */
-  private static double meanAbsLogRatio(MultiLayerNetwork actor, TrainConfig config, RoundData d) {
+  private static double meanAbsLogRatio(MultiLayerNetwork actor, TrainConfig config, RowBatch d) {
     float[] out = new float[d.rows() * 2];
     new MlpForward(MlpWeights.of(actor, config.network().activation())).forward(d.obs(), d.rows(), out);
     double sum = 0;
@@ -88,7 +88,7 @@ class LearnerTest {
   void aSingleStepOfTheClippedObjectiveIsA2csStep() {
     TrainConfig a2c = config("learner.minibatch-size=256", "learner.epochs=1");
     TrainConfig clipped = config("learner.minibatch-size=256", "learner.epochs=1", "learner.objective=clipped");
-    RoundData d = round(Networks.actor(OBS, TORQUE, a2c), a2c, 200);
+    RowBatch d = round(Networks.actor(OBS, TORQUE, a2c), a2c, 200);
 
     MultiLayerNetwork[] viaA2c = update(a2c, d);
     MultiLayerNetwork[] viaClipped = update(clipped, d);
@@ -105,7 +105,7 @@ class LearnerTest {
     List<String> withClip = new ArrayList<>(List.of(common));
     withClip.add("learner.objective=clipped");
     TrainConfig clipped = config(withClip.toArray(String[]::new));
-    RoundData d = round(Networks.actor(OBS, TORQUE, a2c), a2c, 256);
+    RowBatch d = round(Networks.actor(OBS, TORQUE, a2c), a2c, 256);
 
     double a2cMoved = meanAbsLogRatio(update(a2c, d)[0], a2c, d);
     MultiLayerNetwork once = update(clipped, d)[0];

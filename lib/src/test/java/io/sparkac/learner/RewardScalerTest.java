@@ -3,7 +3,7 @@ package io.sparkac.learner;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.sparkac.trajectory.RoundData;
+import io.sparkac.trajectory.RowBatch;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
@@ -64,10 +64,10 @@ class RewardScalerTest {
   }
 
   /**
-   * A round of {@code steps} steps for each actor, in RoundData's order (actor_id, then time);
+   * A round of {@code steps} steps for each actor, in RowBatch's order (actor_id, then time);
    * {@code reward[a][t]}, {@code terminated[a][t]}, {@code truncated[a][t]}.
    */
-  private static RoundData round(double[][] reward, boolean[][] terminated, boolean[][] truncated) {
+  private static RowBatch round(double[][] reward, boolean[][] terminated, boolean[][] truncated) {
     int actors = reward.length;
     int steps = reward[0].length;
     int n = actors * steps;
@@ -86,8 +86,8 @@ class RewardScalerTest {
         continues[i] = t + 1 < steps && !term[i] && !trunc[i];
       }
     }
-    return new RoundData(n, 1, actorId, new float[n], new float[n], new int[n], 0, null, r, term, trunc, continues,
-        new double[n], new double[n]);
+    return new RowBatch(n, 1, 0, actorId, new long[n], new int[n], new float[n],
+        new float[n], new int[n], null, r, term, trunc, new double[n], new double[n], continues);
   }
 
   /** Feeds a round to the SB3 reference in time order. */

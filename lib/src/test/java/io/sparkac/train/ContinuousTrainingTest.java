@@ -14,7 +14,7 @@ import io.sparkac.policy.GaussianPolicy;
 import io.sparkac.policy.ObservationNormalizer;
 import io.sparkac.rollout.Rollout;
 import io.sparkac.testing.SparkTestSession;
-import io.sparkac.trajectory.RoundData;
+import io.sparkac.trajectory.RowBatch;
 import io.sparkac.trajectory.TrajectoryReader;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -114,7 +114,7 @@ class ContinuousTrainingTest {
         }
       }
       // what the driver merges after the round: the raw observations, and the rewards' returns
-      RoundData data = TrajectoryReader.readRound(spark, layout.trajectoryRound(round).toString());
+      RowBatch data = TrajectoryReader.readRound(spark, layout.trajectoryRound(round).toString());
       stats = stats.update(data.obs(), data.rows());
       scaler = scaler.scale(data).next();
     }

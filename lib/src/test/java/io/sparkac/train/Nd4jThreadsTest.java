@@ -7,7 +7,7 @@ import io.sparkac.config.TrainConfig;
 import io.sparkac.learner.Learner;
 import io.sparkac.nn.Networks;
 import io.sparkac.testing.ChildJvm;
-import io.sparkac.trajectory.RoundData;
+import io.sparkac.trajectory.RowBatch;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -60,7 +60,7 @@ class Nd4jThreadsTest {
   }
 
   /** Rows of 16 actors, episodes of 50 steps, from a fixed seed. */
-  static RoundData syntheticRound(int n) {
+  static RowBatch syntheticRound(int n) {
     SplittableRandom rng = new SplittableRandom(7);
     int obsSize = 4;
     int[] actor = new int[n];
@@ -87,8 +87,8 @@ class Nd4jThreadsTest {
     for (int i = 0; i + 1 < n; i++) {
       continues[i] = !terminated[i] && actor[i + 1] == actor[i];
     }
-    return new RoundData(n, obsSize, actor, obs, next, action, 0, null, reward, terminated, truncated, continues,
-        logp, vf);
+    return new RowBatch(n, obsSize, 0, actor, new long[n], new int[n], obs,
+        next, action, null, reward, terminated, truncated, logp, vf, continues);
   }
 
   record Child(String threads, String warning, String weights) {}

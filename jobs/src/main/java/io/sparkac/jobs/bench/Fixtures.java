@@ -6,7 +6,7 @@ import io.sparkac.env.CartPole;
 import io.sparkac.env.StepResult;
 import io.sparkac.nn.MlpWeights;
 import io.sparkac.nn.Networks;
-import io.sparkac.trajectory.RoundData;
+import io.sparkac.trajectory.RowBatch;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -35,7 +35,7 @@ final class Fixtures {
   }
 
   /** A round of random-policy CartPole steps: {@code actors} actors of {@code steps} steps. */
-  static RoundData cartPoleRound(int actors, int steps, long seed) {
+  static RowBatch cartPoleRound(int actors, int steps, long seed) {
     int n = actors * steps;
     float[] obs = new float[n * 4];
     float[] next = new float[n * 4];
@@ -70,7 +70,7 @@ final class Fixtures {
         }
       }
     }
-    return new RoundData(n, 4, actorId, obs, next, action, 0, null, reward, terminated, truncated, continues, logp,
-        vf);
+    return new RowBatch(n, 4, 0, actorId, new long[n], new int[n], obs,
+        next, action, null, reward, terminated, truncated, logp, vf, continues);
   }
 }

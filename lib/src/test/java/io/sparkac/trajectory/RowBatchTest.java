@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * {@link TrajectoryReader#readRound} reads back from the Parquet the same tasks wrote: the driver's
  * learner gets the same input without the read job.
  */
-class RoundChunkTest {
+class RowBatchTest {
   @TempDir
   Path tmp;
 
@@ -70,8 +70,8 @@ class RoundChunkTest {
       List<RolloutResult> parts = rollout.run(new PolicySnapshot(round, round, actor, critic, normalizer, actors),
           dir, true);
       assertThat(parts).hasSize(partitions).allSatisfy(p -> assertThat(p.chunk()).isNotNull());
-      RoundData returned = RoundChunk.merge(parts.stream().map(RolloutResult::chunk).toList());
-      RoundData read = TrajectoryReader.readRound(SparkTestSession.get(), dir);
+      RowBatch returned = RowBatch.merge(parts.stream().map(RolloutResult::chunk).toList());
+      RowBatch read = TrajectoryReader.readRound(SparkTestSession.get(), dir);
 
       assertThat(returned.rows()).isEqualTo(read.rows()).isEqualTo(240);
       assertThat(returned.obsSize()).isEqualTo(read.obsSize()).isEqualTo(obsSize);
