@@ -1,6 +1,7 @@
 package io.sparkac.trajectory;
 
 import java.util.Arrays;
+import java.util.Locale;
 import org.apache.parquet.schema.LogicalTypeAnnotation;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
@@ -98,33 +99,32 @@ public final class TrajectorySchema {
    * {@link #FILE_SCHEMA} and {@link #PARQUET_SCHEMA}. {@code round}, the partition column, is last.
    */
   public enum Column {
-    RUN_ID(TrajectorySchema.RUN_ID, Kind.STRING, false, "the run's id"),
-    POLICY_VERSION(TrajectorySchema.POLICY_VERSION, Kind.INT, false, "learner updates applied to the sampling policy"),
-    ACTOR_ID(TrajectorySchema.ACTOR_ID, Kind.INT, false, "the actor that sampled the step"),
-    EPISODE_ID(TrajectorySchema.EPISODE_ID, Kind.LONG, false, "actor_id * 2^32 + episode index of the actor"),
-    T(TrajectorySchema.T, Kind.INT, false, "step index within the episode, from 0"),
-    OBS(TrajectorySchema.OBS, Kind.FLOATS, false, "observation before the step"),
-    ACTION(TrajectorySchema.ACTION, Kind.INT, true, "discrete action; null for continuous actions"),
-    ACTION_VEC(TrajectorySchema.ACTION_VEC, Kind.FLOATS, true,
-        "continuous action as sampled, before clipping; null for discrete actions"),
-    REWARD(TrajectorySchema.REWARD, Kind.DOUBLE, false, "reward of the step"),
-    TERMINATED(TrajectorySchema.TERMINATED, Kind.BOOLEAN, false, "true end of the episode: V(next_obs) = 0"),
-    TRUNCATED(TrajectorySchema.TRUNCATED, Kind.BOOLEAN, false, "episode cut by the time limit: bootstrap V(next_obs)"),
-    NEXT_OBS(TrajectorySchema.NEXT_OBS, Kind.FLOATS, false, "observation after the step"),
-    ACTION_LOGP(TrajectorySchema.ACTION_LOGP, Kind.DOUBLE, false, "log pi(action | obs) of the sampling policy"),
-    VF_PRED(TrajectorySchema.VF_PRED, Kind.DOUBLE, false, "V(obs) of the sampling critic"),
-    EXECUTOR_ID(TrajectorySchema.EXECUTOR_ID, Kind.STRING, false, "Spark executor id that sampled the step"),
-    EVAL(TrajectorySchema.EVAL, Kind.BOOLEAN, false, "true for evaluation episodes, false for training rows"),
-    ROUND(TrajectorySchema.ROUND, Kind.INT, false, "round that sampled the step (partition column)");
+    RUN_ID(Kind.STRING, false, "the run's id"),
+    POLICY_VERSION(Kind.INT, false, "learner updates applied to the sampling policy"),
+    ACTOR_ID(Kind.INT, false, "the actor that sampled the step"),
+    EPISODE_ID(Kind.LONG, false, "actor_id * 2^32 + episode index of the actor"),
+    T(Kind.INT, false, "step index within the episode, from 0"),
+    OBS(Kind.FLOATS, false, "observation before the step"),
+    ACTION(Kind.INT, true, "discrete action; null for continuous actions"),
+    ACTION_VEC(Kind.FLOATS, true, "continuous action as sampled, before clipping; null for discrete actions"),
+    REWARD(Kind.DOUBLE, false, "reward of the step"),
+    TERMINATED(Kind.BOOLEAN, false, "true end of the episode: V(next_obs) = 0"),
+    TRUNCATED(Kind.BOOLEAN, false, "episode cut by the time limit: bootstrap V(next_obs)"),
+    NEXT_OBS(Kind.FLOATS, false, "observation after the step"),
+    ACTION_LOGP(Kind.DOUBLE, false, "log pi(action | obs) of the sampling policy"),
+    VF_PRED(Kind.DOUBLE, false, "V(obs) of the sampling critic"),
+    EXECUTOR_ID(Kind.STRING, false, "Spark executor id that sampled the step"),
+    EVAL(Kind.BOOLEAN, false, "true for evaluation episodes, false for training rows"),
+    ROUND(Kind.INT, false, "round that sampled the step (partition column)");
 
-    /** The column's name in the table. */
+    /** The column's name in the table: the constant's, in lower case. */
     public final String sqlName;
     private final Kind kind;
     private final boolean nullable;
     private final String comment;
 
-    Column(String sqlName, Kind kind, boolean nullable, String comment) {
-      this.sqlName = sqlName;
+    Column(Kind kind, boolean nullable, String comment) {
+      this.sqlName = name().toLowerCase(Locale.ROOT);
       this.kind = kind;
       this.nullable = nullable;
       this.comment = comment;

@@ -1,7 +1,8 @@
 package io.sparkac.trajectory;
 
-import java.nio.charset.StandardCharsets;
 import io.sparkac.trajectory.TrajectorySchema.Column;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.parquet.hadoop.api.WriteSupport;
@@ -15,6 +16,8 @@ import org.apache.parquet.io.api.RecordConsumer;
  */
 final class TrajectoryWriteSupport extends WriteSupport<Integer> {
   private static final String SPARK_SCHEMA_KEY = "org.apache.spark.sql.parquet.row.metadata";
+  private static final Column[] FILE_COLUMNS =
+      Arrays.stream(Column.values()).filter(Column::inFile).toArray(Column[]::new);
   private final RowBatch batch;
   private final TrajectoryWriter.Shared shared;
   private final Binary runId;
@@ -39,71 +42,45 @@ final class TrajectoryWriteSupport extends WriteSupport<Integer> {
     this.out = recordConsumer;
   }
 
+  /** Writes row {@code rowIndex}: its file columns in schema order, a null action or action_vec left out. */
   @Override
   public void write(Integer rowIndex) {
     int r = rowIndex;
     RowBatch b = batch;
     int o = b.obsSize();
+    int a = b.actionSize();
     out.startMessage();
-    binary(Column.RUN_ID, runId);
-    int32(Column.POLICY_VERSION, shared.policyVersion());
-    int32(Column.ACTOR_ID, b.actorId()[r]);
-    start(Column.EPISODE_ID);
-    out.addLong(b.episodeId()[r]);
-    end(Column.EPISODE_ID);
-    int32(Column.T, b.t()[r]);
-    floats(Column.OBS, b.obs(), r * o, o);
-    if (b.continuous()) { // action null, action_vec set
-      floats(Column.ACTION_VEC, b.actionVec(), r * b.actionSize(), b.actionSize());
-    } else {
-      int32(Column.ACTION, b.action()[r]);
+    for (Column c : FILE_COLUMNS) {
+      if (c == (b.continuous() ? Column.ACTION : Column.ACTION_VEC)) {
+        continue;
+      }
+      out.startField(c.sqlName, c.ordinal());
+      switch (c) {
+        case RUN_ID -> out.addBinary(runId);
+        case POLICY_VERSION -> out.addInteger(shared.policyVersion());
+        case ACTOR_ID -> out.addInteger(b.actorId()[r]);
+        case EPISODE_ID -> out.addLong(b.episodeId()[r]);
+        case T -> out.addInteger(b.t()[r]);
+        case OBS -> floats(b.obs(), r * o, o);
+        case ACTION -> out.addInteger(b.action()[r]);
+        case ACTION_VEC -> floats(b.actionVec(), r * a, a);
+        case REWARD -> out.addDouble(b.reward()[r]);
+        case TERMINATED -> out.addBoolean(b.terminated()[r]);
+        case TRUNCATED -> out.addBoolean(b.truncated()[r]);
+        case NEXT_OBS -> floats(b.nextObs(), r * o, o);
+        case ACTION_LOGP -> out.addDouble(b.logp()[r]);
+        case VF_PRED -> out.addDouble(b.vfPred()[r]);
+        case EXECUTOR_ID -> out.addBinary(executorId);
+        case EVAL -> out.addBoolean(shared.eval());
+        case ROUND -> throw new IllegalStateException("round is the partition column, not stored in files");
+      }
+      out.endField(c.sqlName, c.ordinal());
     }
-    float64(Column.REWARD, b.reward()[r]);
-    bool(Column.TERMINATED, b.terminated()[r]);
-    bool(Column.TRUNCATED, b.truncated()[r]);
-    floats(Column.NEXT_OBS, b.nextObs(), r * o, o);
-    float64(Column.ACTION_LOGP, b.logp()[r]);
-    float64(Column.VF_PRED, b.vfPred()[r]);
-    binary(Column.EXECUTOR_ID, executorId);
-    bool(Column.EVAL, shared.eval());
     out.endMessage();
   }
 
-  private void start(Column c) {
-    out.startField(c.sqlName, c.ordinal());
-  }
-
-  private void end(Column c) {
-    out.endField(c.sqlName, c.ordinal());
-  }
-
-  private void int32(Column c, int v) {
-    start(c);
-    out.addInteger(v);
-    end(c);
-  }
-
-  private void float64(Column c, double v) {
-    start(c);
-    out.addDouble(v);
-    end(c);
-  }
-
-  private void bool(Column c, boolean v) {
-    start(c);
-    out.addBoolean(v);
-    end(c);
-  }
-
-  private void binary(Column c, Binary v) {
-    start(c);
-    out.addBinary(v);
-    end(c);
-  }
-
   /** A standard 3-level list: {@code <name> (LIST) { repeated group list { element } }}. */
-  private void floats(Column c, float[] src, int from, int len) {
-    start(c);
+  private void floats(float[] src, int from, int len) {
     out.startGroup();
     if (len > 0) {
       out.startField("list", 0);
@@ -117,6 +94,5 @@ final class TrajectoryWriteSupport extends WriteSupport<Integer> {
       out.endField("list", 0);
     }
     out.endGroup();
-    end(c);
   }
 }
