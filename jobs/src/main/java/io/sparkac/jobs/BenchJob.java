@@ -203,9 +203,9 @@ final class BenchJob {
           fileMb = parquetBytes(jsc, roundDir) / 1e6;
         }
       }
-      // StepBatch's columns for a discrete action: episode_id 8, t 4, obs 4 * n, next_obs 4 * n, action 4,
-      // reward 8, terminated 1, truncated 1, action_logp 8, vf_pred 8 bytes.
-      double stepBytes = 42 + 8.0 * obs;
+      // RowBatch's columns for a discrete action: actor_id 4, episode_id 8, t 4, obs 4 * n, next_obs 4 * n,
+      // action 4, reward 8, terminated 1, truncated 1, action_logp 8, vf_pred 8 bytes.
+      double stepBytes = 46 + 8.0 * obs;
       double arraysMb = stepBytes * actorsN * 64 / 1e6;
       System.out.printf("  %,6d actors: peak growth %s MB (%s MB per 1,000 actors); step arrays %.1f MB, parquet %.1f MB"
           + " (%.1f MB per 1,000 actors together)%n", actorsN, stats(peakMb),

@@ -198,10 +198,8 @@ public final class RowBatch implements Serializable {
     if (sorted && batches.size() == 1) {
       m = batches.get(0).trim();
     } else {
-      if (!sorted) { // only a sort boxes the references
-        Long[] boxed = Arrays.stream(refs).boxed().toArray(Long[]::new);
-        Arrays.sort(boxed, (x, y) -> compare(batches, x, y));
-        refs = Arrays.stream(boxed).mapToLong(Long::longValue).toArray();
+      if (!sorted) {
+        refs = sort(refs, batches);
       }
       m = new RowBatch(n, obsSize, actionSize);
       for (int i = 0; i < n; i++) {
@@ -231,6 +229,31 @@ public final class RowBatch implements Serializable {
     truncated[i] = c.truncated[r];
     logp[i] = c.logp[r];
     vfPred[i] = c.vfPred[r];
+  }
+
+  /** Sorts (batch, row) references stably, without boxing them: a bottom-up merge sort. */
+  private static long[] sort(long[] refs, List<RowBatch> batches) {
+    int n = refs.length;
+    long[] a = refs;
+    long[] b = new long[n];
+    for (int width = 1; width < n; width *= 2) {
+      for (int lo = 0; lo < n; lo += 2 * width) {
+        int mid = Math.min(lo + width, n);
+        int hi = Math.min(lo + 2 * width, n);
+        int i = lo;
+        int j = mid;
+        int k = lo;
+        while (i < mid && j < hi) {
+          b[k++] = compare(batches, a[j], a[i]) < 0 ? a[j++] : a[i++];
+        }
+        System.arraycopy(a, i, b, k, mid - i);
+        System.arraycopy(a, j, b, k + mid - i, hi - j);
+      }
+      long[] t = a;
+      a = b;
+      b = t;
+    }
+    return a;
   }
 
   /** Orders two (batch, row) references, packed as batch << 32 | row, by (actor_id, episode_id, t). */
