@@ -31,55 +31,30 @@ public final class RowBatch implements Serializable {
   private int rows;
   private final int obsSize;
   private final int actionSize;
-  private int[] actorId;
-  private long[] episodeId;
-  private int[] t;
-  private float[] obs;
-  private float[] nextObs;
-  private int[] action;
+  private int[] actorId = new int[0];
+  private long[] episodeId = new long[0];
+  private int[] t = new int[0];
+  private float[] obs = new float[0];
+  private float[] nextObs = new float[0];
+  private int[] action = new int[0];
   private float[] actionVec;
-  private double[] reward;
-  private boolean[] terminated;
-  private boolean[] truncated;
-  private double[] logp;
-  private double[] vfPred;
-  private boolean[] continues;
+  private double[] reward = new double[0];
+  private boolean[] terminated = new boolean[0];
+  private boolean[] truncated = new boolean[0];
+  private double[] logp = new double[0];
+  private double[] vfPred = new double[0];
+  private boolean[] continues = new boolean[0];
 
   /** {@code rows} zeroed rows ({@code action} -1 for a continuous action space), to be filled by index. */
   public RowBatch(int rows, int obsSize, int actionSize) {
-    this(0, obsSize, actionSize, new int[0], new long[0], new int[0], new float[0], new float[0], new int[0],
-        actionSize == 0 ? null : new float[0], new double[0], new boolean[0], new boolean[0], new double[0],
-        new double[0], null);
+    this.obsSize = obsSize;
+    this.actionSize = actionSize;
+    this.actionVec = actionSize == 0 ? null : new float[0];
     resize(rows);
     if (actionSize > 0) {
       Arrays.fill(action, -1);
     }
     this.rows = rows;
-  }
-
-  /**
-   * Rows given column by column; {@code continues[i]} says that row i+1 is the next step of row
-   * i's episode (null: not known, as before {@link #merge}).
-   */
-  public RowBatch(int rows, int obsSize, int actionSize, int[] actorId, long[] episodeId, int[] t, float[] obs,
-      float[] nextObs, int[] action, float[] actionVec, double[] reward, boolean[] terminated, boolean[] truncated,
-      double[] logp, double[] vfPred, boolean[] continues) {
-    this.rows = rows;
-    this.obsSize = obsSize;
-    this.actionSize = actionSize;
-    this.actorId = actorId;
-    this.episodeId = episodeId;
-    this.t = t;
-    this.obs = obs;
-    this.nextObs = nextObs;
-    this.action = action;
-    this.actionVec = actionVec;
-    this.reward = reward;
-    this.terminated = terminated;
-    this.truncated = truncated;
-    this.logp = logp;
-    this.vfPred = vfPred;
-    this.continues = continues;
   }
 
   /** The episode id of an actor's episode index: unique in the run. */
@@ -118,6 +93,7 @@ public final class RowBatch implements Serializable {
     truncated = Arrays.copyOf(truncated, cap);
     logp = Arrays.copyOf(logp, cap);
     vfPred = Arrays.copyOf(vfPred, cap);
+    continues = Arrays.copyOf(continues, cap);
   }
 
   /**
@@ -206,7 +182,6 @@ public final class RowBatch implements Serializable {
         m.copyRow(i, batches.get((int) (refs[i] >>> 32)), (int) refs[i]);
       }
     }
-    m.continues = new boolean[m.rows];
     for (int i = 0; i + 1 < m.rows; i++) {
       m.continues[i] = !m.terminated[i] && !m.truncated[i] && m.actorId[i + 1] == m.actorId[i]
           && m.episodeId[i + 1] == m.episodeId[i];
@@ -337,7 +312,7 @@ public final class RowBatch implements Serializable {
 
   /**
    * {@code continues[i]}: row i+1 is the next step of row i's episode (false at an episode's end
-   * and where an actor's rows end); set by {@link #merge}, null before.
+   * and where an actor's rows end); set by {@link #merge}.
    */
   public boolean[] continues() {
     return continues;

@@ -38,17 +38,18 @@ class LearnerTest {
   /** n steps of one actor sampled with {@code actor}: random states, rewards favouring positive actions. */
   private static RowBatch round(MultiLayerNetwork actor, TrainConfig config, int n) {
     Random rng = new Random(17);
-    float[] obs = new float[n * OBS];
-    float[] next = new float[n * OBS];
+    RowBatch d = new RowBatch(n, OBS, 1);
+    float[] obs = d.obs();
+    float[] next = d.nextObs();
     for (int i = 0; i < obs.length; i++) {
       obs[i] = (float) rng.nextGaussian();
       next[i] = (float) rng.nextGaussian();
     }
     float[] out = new float[n * 2];
     new MlpForward(MlpWeights.of(actor, config.network().activation())).forward(obs, n, out);
-    float[] actionVec = new float[n];
-    double[] logp = new double[n];
-    double[] reward = new double[n];
+    float[] actionVec = d.actionVec();
+    double[] logp = d.logp();
+    double[] reward = d.reward();
     float[] a = new float[1];
     SplittableRandom gauss = new SplittableRandom(3);
     for (int i = 0; i < n; i++) {
@@ -56,14 +57,13 @@ class LearnerTest {
       actionVec[i] = a[0];
       reward[i] = -(a[0] - obs[i * OBS]) * (a[0] - obs[i * OBS]); // best action: the first observation
     }
-    boolean[] terminated = new boolean[n];
-    boolean[] truncated = new boolean[n];
-    boolean[] continues = new boolean[n];
+    boolean[] terminated = d.terminated();
+    boolean[] truncated = d.truncated();
+    boolean[] continues = d.continues();
     Arrays.fill(continues, true);
     continues[n - 1] = false;
     truncated[n - 1] = true;
-    return new RowBatch(n, OBS, 1, new int[n], new long[n], new int[n], obs,
-        next, null, actionVec, reward, terminated, truncated, logp, new double[n], continues);
+    return d;
   }
 
   private static MultiLayerNetwork[] update(TrainConfig config, RowBatch d) {

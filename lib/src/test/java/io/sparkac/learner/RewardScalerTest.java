@@ -71,11 +71,12 @@ class RewardScalerTest {
     int actors = reward.length;
     int steps = reward[0].length;
     int n = actors * steps;
-    int[] actorId = new int[n];
-    double[] r = new double[n];
-    boolean[] term = new boolean[n];
-    boolean[] trunc = new boolean[n];
-    boolean[] continues = new boolean[n];
+    RowBatch d = new RowBatch(n, 1, 0);
+    int[] actorId = d.actorId();
+    double[] r = d.reward();
+    boolean[] term = d.terminated();
+    boolean[] trunc = d.truncated();
+    boolean[] continues = d.continues();
     for (int a = 0; a < actors; a++) {
       for (int t = 0; t < steps; t++) {
         int i = a * steps + t;
@@ -86,8 +87,7 @@ class RewardScalerTest {
         continues[i] = t + 1 < steps && !term[i] && !trunc[i];
       }
     }
-    return new RowBatch(n, 1, 0, actorId, new long[n], new int[n], new float[n],
-        new float[n], new int[n], null, r, term, trunc, new double[n], new double[n], continues);
+    return d;
   }
 
   /** Feeds a round to the SB3 reference in time order. */

@@ -37,16 +37,16 @@ final class Fixtures {
   /** A round of random-policy CartPole steps: {@code actors} actors of {@code steps} steps. */
   static RowBatch cartPoleRound(int actors, int steps, long seed) {
     int n = actors * steps;
-    float[] obs = new float[n * 4];
-    float[] next = new float[n * 4];
-    int[] actorId = new int[n];
-    int[] action = new int[n];
-    double[] reward = new double[n];
-    boolean[] terminated = new boolean[n];
-    boolean[] truncated = new boolean[n];
-    boolean[] continues = new boolean[n];
-    double[] logp = new double[n];
-    double[] vf = new double[n];
+    RowBatch d = new RowBatch(n, 4, 0);
+    float[] obs = d.obs();
+    float[] next = d.nextObs();
+    int[] actorId = d.actorId();
+    int[] action = d.action();
+    double[] reward = d.reward();
+    boolean[] terminated = d.terminated();
+    boolean[] truncated = d.truncated();
+    boolean[] continues = d.continues();
+    double[] logp = d.logp();
     SplittableRandom rng = new SplittableRandom(seed);
     float[] o = new float[4];
     StepResult r = new StepResult();
@@ -70,7 +70,6 @@ final class Fixtures {
         }
       }
     }
-    return new RowBatch(n, 4, 0, actorId, new long[n], new int[n], obs,
-        next, action, null, reward, terminated, truncated, logp, vf, continues);
+    return d;
   }
 }
