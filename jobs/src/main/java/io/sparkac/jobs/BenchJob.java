@@ -15,7 +15,7 @@ import io.sparkac.run.RoundRecord;
 import io.sparkac.run.StartMode;
 import io.sparkac.train.TrainResult;
 import io.sparkac.train.Trainer;
-import io.sparkac.trajectory.RoundData;
+import io.sparkac.trajectory.RowBatch;
 import io.sparkac.trajectory.TrajectoryReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -141,7 +141,7 @@ final class BenchJob implements Callable<Integer> {
         stats(perCore), stats(stage), cores, cores, stats(perJob));
 
     // ---- 2. learner: driver-mode update on the last rollout round (65,536 samples) ----
-    RoundData data = TrajectoryReader.readRound(spark, lastDir);
+    RowBatch data = TrajectoryReader.readRound(spark, lastDir);
     Learner learner = new Learner(rolloutConfig, actorNet, criticNet);
     double[] samplesPerSec = new double[repeats];
     for (int r = -1; r < repeats; r++) {
@@ -218,9 +218,9 @@ final class BenchJob implements Callable<Integer> {
           fileMb = parquetBytes(jsc, roundDir) / 1e6;
         }
       }
-      // StepBatch's columns for a discrete action: episode_id 8, t 4, obs 4 * n, next_obs 4 * n, action 4,
-      // reward 8, terminated 1, truncated 1, action_logp 8, vf_pred 8 bytes.
-      double stepBytes = 42 + 8.0 * obs;
+      // RowBatch's columns for a discrete action: actor_id 4, episode_id 8, t 4, obs 4 * n, next_obs 4 * n,
+      // action 4, reward 8, terminated 1, truncated 1, action_logp 8, vf_pred 8 bytes.
+      double stepBytes = 46 + 8.0 * obs;
       double arraysMb = stepBytes * actorsN * 64 / 1e6;
       System.out.printf("  %,6d actors: peak growth %s MB (%s MB per 1,000 actors); step arrays %.1f MB, parquet %.1f MB"
           + " (%.1f MB per 1,000 actors together)%n", actorsN, stats(peakMb),
@@ -307,7 +307,7 @@ final class BenchJob implements Callable<Integer> {
       double[] sparkMs = new double[repeats];
       for (int r = samples == 1024 ? -1 : 0; r < repeats; r++) { // one warm-up, at the smallest round
         long t0 = System.nanoTime();
-        RoundData data = TrajectoryReader.readRound(spark, roundDir);
+        RowBatch data = TrajectoryReader.readRound(spark, roundDir);
         new Learner(c, Networks.actor(obs, actions, c), Networks.critic(obs, c)).update(data, 0, null);
         long t1 = System.nanoTime();
         new SparkLearner(spark, c, Networks.actor(obs, actions, c), Networks.critic(obs, c)).update(roundDir, 0);

@@ -22,7 +22,7 @@ import io.sparkac.run.Checkpoints;
 import io.sparkac.run.Manifest;
 import io.sparkac.run.RoundRecord;
 import io.sparkac.run.RunLayout;
-import io.sparkac.trajectory.RoundData;
+import io.sparkac.trajectory.RowBatch;
 import io.sparkac.trajectory.TrajectoryReader;
 import io.sparkac.trajectory.TrajectorySchema;
 import java.util.ArrayList;
@@ -257,7 +257,7 @@ public final class TrajectoryAnalysis {
     }
     new Manifest(storage, layout).verify(records.stream().filter(r -> r.round() == round).toList(),
         "trajectories/", false);
-    RoundData d = described("analysis: read round " + round + " for its advantages",
+    RowBatch d = described("analysis: read round " + round + " for its advantages",
         () -> TrajectoryReader.readRound(spark, layout.trajectoryRound(round).toString()));
     MlpForward critic = new MlpForward(criticBefore(round, d.obsSize()));
     int n = d.rows();

@@ -118,14 +118,13 @@ public final class MemoryCheck {
     long o = s.obsSize();
     long k = s.actorOutputs();
     long a = s.actionSize();
-    // A rollout task's StepBatch: episode_id 8, t 4, obs and next_obs 4o each, the discrete action 4
-    // or the action vector 4a, reward 8, terminated 1, truncated 1, logp 8, vf_pred 8.
-    long batchRow = 38 + 8 * o + (a == 0 ? 4 : 4 * a);
-    // RoundChunk: the batch's arrays, actor_id 4 and an action int 4 (also for continuous actions).
-    long chunkRow = 46 + 8 * o + 4 * a;
-    // RoundData after the merge: actor 4, obs and next_obs 8o, action 4, action vector 4a, reward 8,
-    // 3 booleans, logp 8, vf_pred 8; the merge's references 8.
-    long roundDataRow = 47 + 8 * o + 4 * a;
+    // A RowBatch row: actor_id 4, episode_id 8, t 4, obs and next_obs 4o each, the action 4 and the
+    // action vector 4a, reward 8, terminated, truncated and continues 1 each, logp 8, vf_pred 8.
+    long batchRow = 47 + 8 * o + 4 * a;
+    // The rows as the rollout tasks returned them (deserialized on the driver).
+    long chunkRow = batchRow;
+    // The merged round: a copy of the rows, and the merge's sort references (16 a row when unordered).
+    long roundDataRow = batchRow + 16;
     // Learner.update: normalized obs and next_obs 8o, V(s), V(s'), advantages, targets, log pi 8 each,
     // the actor's outputs and labels 4k each, the critic's targets 4, two shuffle orders 8, scaled rewards 8.
     long learnerRow = 68 + 8 * o + 8 * k;
@@ -157,17 +156,17 @@ public final class MemoryCheck {
     long actorsPerTask = ceilDiv(r.actors(), r.partitions());
     long rowsPerTask = mul(actorsPerTask, r.stepsPerActor());
     long widest = widest(c, s);
-    // the batch, its chunk's actor ids, the serialized result for the driver; Parquet's buffers;
+    // the batch and the serialized result for the driver; Parquet's buffers;
     // per actor: the environment, obs/netIn/next 12o, the forward passes' activations of both networks
-    long rolloutTask = add(add(mul(rowsPerTask, batchRow + 4 + chunkRow), Math.min(mul(rowsPerTask, batchRow),
+    long rolloutTask = add(add(mul(rowsPerTask, 2 * batchRow), Math.min(mul(rowsPerTask, batchRow),
         PARQUET_ROW_GROUP)), mul(actorsPerTask, add(ENV_BYTES + snapshot + 12 * o, mul(widest, 16))));
 
     long evalParts = Math.min(c.eval().episodes(), r.partitions());
     long episodesPerTask = ceilDiv(c.eval().episodes(), evalParts);
     long evalTask = mul(episodesPerTask, add(ENV_BYTES + EPISODE_BYTES + 8 * o + 4 * k, mul(widest, 16)));
     if (evalRows) {
-      // EvalRows grows by doubling (up to 2x the rows), then a StepBatch copy: 3 copies of 38 + 8o a row
-      evalTask = add(evalTask, mul(mul(episodesPerTask, s.maxEpisodeSteps()), 3 * (38 + 8 * o)));
+      // a RowBatch grows by doubling (up to 2x the rows), then trims to a copy: 3 copies of a row
+      evalTask = add(evalTask, mul(mul(episodesPerTask, s.maxEpisodeSteps()), 3 * (47 + 8 * o)));
     }
     // per executor: the broadcast's snapshots (serialized and deserialized) and both networks' weights
     long broadcastOnExecutor = add(mul(r.actors(), mul(2, snapshot)),
@@ -338,7 +337,7 @@ public final class MemoryCheck {
     }
     if (evalRows) {
       long episodesPerTask = ceilDiv(c.eval().episodes(), Math.min(c.eval().episodes(), r.partitions()));
-      long rows = mul(mul(episodesPerTask, s.maxEpisodeSteps()), 2); // EvalRows doubles its capacity
+      long rows = mul(mul(episodesPerTask, s.maxEpisodeSteps()), 2); // a RowBatch doubles its capacity
       if (mul(rows, Math.max(1, s.obsSize())) > MAX_ARRAY) {
         Map<String, Object> keys = new LinkedHashMap<>();
         keys.put("eval.episodes", c.eval().episodes());

@@ -2,7 +2,7 @@ package io.sparkac.learner;
 
 import io.sparkac.policy.CategoricalPolicy;
 import io.sparkac.policy.GaussianPolicy;
-import io.sparkac.trajectory.RoundData;
+import io.sparkac.trajectory.RowBatch;
 import java.io.Serializable;
 
 /**
@@ -13,7 +13,7 @@ import java.io.Serializable;
  * GaussianPolicyLoss. The one place every learner builds the actor's labels and log pi(a|s) from.
  */
 record Actions(int outputs, int actionSize, int[] action, float[] actionVec) implements Serializable {
-  static Actions of(RoundData d, int outputs) {
+  static Actions of(RowBatch d, int outputs) {
     return new Actions(outputs, d.actionSize(), d.action(), d.actionVec());
   }
 

@@ -8,7 +8,7 @@ import io.sparkac.numeric.Moments;
 import io.sparkac.numeric.NonFiniteValueException;
 import io.sparkac.policy.ObservationNormalizer;
 import io.sparkac.random.Seeds;
-import io.sparkac.trajectory.RoundData;
+import io.sparkac.trajectory.RowBatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -87,7 +87,7 @@ public final class Learner {
    * One synchronized update from round {@code round}'s samples. {@code normalizer} is the
    * observation statistics the round was sampled with (null: raw observations).
    */
-  public LearnerStats update(RoundData d, int round, ObservationNormalizer normalizer) {
+  public LearnerStats update(RowBatch d, int round, ObservationNormalizer normalizer) {
     return update(d, round, normalizer, null);
   }
 
@@ -95,7 +95,7 @@ public final class Learner {
    * The same, with the advantages of stale samples reweighted by {@code correction} (asynchronous
    * mode; null: no correction) where the actor's labels are built.
    */
-  public LearnerStats update(RoundData d, int round, ObservationNormalizer normalizer,
+  public LearnerStats update(RowBatch d, int round, ObservationNormalizer normalizer,
       OffPolicyCorrection correction) {
     int n = d.rows();
     if (n == 0) {

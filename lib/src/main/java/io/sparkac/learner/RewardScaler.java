@@ -1,7 +1,7 @@
 package io.sparkac.learner;
 
 import io.sparkac.numeric.Moments;
-import io.sparkac.trajectory.RoundData;
+import io.sparkac.trajectory.RowBatch;
 import java.util.Arrays;
 
 /**
@@ -25,8 +25,8 @@ public record RewardScaler(double[] actorReturns, double mean, double var, doubl
   /** The scaler after this round's rewards, and the round's scaled rewards. */
   public record Scaled(RewardScaler next, double[] rewards) {}
 
-  /** Rows are in (actor_id, episode_id, t) order, as {@link RoundData} keeps them. */
-  public Scaled scale(RoundData d) {
+  /** Rows are in (actor_id, episode_id, t) order, as {@link RowBatch} keeps them. */
+  public Scaled scale(RowBatch d) {
     double[] returns = actorReturns.clone();
     double[] seen = new double[d.rows()];
     for (int i = 0; i < d.rows(); i++) {

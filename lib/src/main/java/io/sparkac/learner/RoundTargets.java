@@ -4,7 +4,7 @@ import io.sparkac.advantage.Advantages;
 import io.sparkac.nn.MlpForward;
 import io.sparkac.nn.MlpWeights;
 import io.sparkac.policy.ObservationNormalizer;
-import io.sparkac.trajectory.RoundData;
+import io.sparkac.trajectory.RowBatch;
 
 /**
  * What a learner computes from a round's rows before it fits anything, row by row, with the
@@ -37,13 +37,13 @@ record RoundTargets(float[] inputs, double[] value, double[] target, double[] ad
     return out;
   }
 
-  static RoundTargets of(RoundData d, MlpWeights critic, MlpWeights actor, ObservationNormalizer normalizer,
+  static RoundTargets of(RowBatch d, MlpWeights critic, MlpWeights actor, ObservationNormalizer normalizer,
       double gamma, double lambda) {
     return of(d, d.reward(), critic, actor, normalizer, gamma, lambda);
   }
 
   /** The same with {@code reward} in place of the round's rewards (scaled ones). */
-  static RoundTargets of(RoundData d, double[] reward, MlpWeights critic, MlpWeights actor,
+  static RoundTargets of(RowBatch d, double[] reward, MlpWeights critic, MlpWeights actor,
       ObservationNormalizer normalizer, double gamma, double lambda) {
     int n = d.rows();
     float[] obs = normalizer == null ? d.obs() : normalizer.applied(d.obs(), n);

@@ -7,8 +7,7 @@ import io.sparkac.nn.MlpWeights;
 import io.sparkac.numeric.Moments;
 import io.sparkac.numeric.NonFiniteValueException;
 import io.sparkac.policy.ObservationNormalizer;
-import io.sparkac.trajectory.RoundChunk;
-import io.sparkac.trajectory.RoundData;
+import io.sparkac.trajectory.RowBatch;
 import io.sparkac.trajectory.TrajectoryReader;
 import io.sparkac.trajectory.TrajectorySchema;
 import java.io.Serializable;
@@ -137,11 +136,11 @@ final class TargetBlocks {
       implements FlatMapFunction<Iterator<Row>, Block> {
     @Override
     public Iterator<Block> call(Iterator<Row> it) {
-      RoundChunk chunk = RoundChunk.pack(it).next();
+      RowBatch chunk = RowBatch.pack(it).next();
       if (chunk.rows() == 0) {
         return Collections.emptyIterator();
       }
-      RoundData d = RoundChunk.merge(List.of(chunk)); // sorted already: marks the episodes' continuations
+      RowBatch d = RowBatch.merge(List.of(chunk)); // sorted already: marks the episodes' continuations
       RoundTargets rt = RoundTargets.of(d, critic, actor, normalizer, gamma, lambda);
       int n = d.rows();
       int[] step = new int[n];

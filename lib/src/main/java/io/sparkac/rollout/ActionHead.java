@@ -5,7 +5,7 @@ import io.sparkac.env.Space;
 import io.sparkac.env.StepResult;
 import io.sparkac.policy.CategoricalPolicy;
 import io.sparkac.policy.GaussianPolicy;
-import io.sparkac.trajectory.StepBatch;
+import io.sparkac.trajectory.RowBatch;
 import java.util.SplittableRandom;
 
 /**
@@ -32,7 +32,7 @@ abstract sealed class ActionHead permits ActionHead.Discrete, ActionHead.Continu
    * Samples an action from {@code out[offset..]}, records it in {@code batch} at {@code row}, steps
    * {@code env} (next observation into {@code obs}) and returns the action's log-probability.
    */
-  abstract double sampleAndStep(Environment env, float[] out, int offset, SplittableRandom rng, StepBatch batch,
+  abstract double sampleAndStep(Environment env, float[] out, int offset, SplittableRandom rng, RowBatch batch,
       int row, float[] obs, StepResult result);
 
   /** The greedy action (argmax, or the mean clipped to the box), stepped; evaluation only. */
@@ -52,10 +52,10 @@ abstract sealed class ActionHead permits ActionHead.Discrete, ActionHead.Continu
     }
 
     @Override
-    double sampleAndStep(Environment env, float[] out, int offset, SplittableRandom rng, StepBatch batch, int row,
+    double sampleAndStep(Environment env, float[] out, int offset, SplittableRandom rng, RowBatch batch, int row,
         float[] obs, StepResult result) {
       int a = CategoricalPolicy.sample(out, offset, n, rng.nextDouble(), logp);
-      batch.action[row] = a;
+      batch.action()[row] = a;
       env.step(a, obs, result);
       return logp[0];
     }
@@ -87,10 +87,10 @@ abstract sealed class ActionHead permits ActionHead.Discrete, ActionHead.Continu
     }
 
     @Override
-    double sampleAndStep(Environment env, float[] out, int offset, SplittableRandom rng, StepBatch batch, int row,
+    double sampleAndStep(Environment env, float[] out, int offset, SplittableRandom rng, RowBatch batch, int row,
         float[] obs, StepResult result) {
       double logp = GaussianPolicy.sample(out, offset, d, rng, sampled);
-      System.arraycopy(sampled, 0, batch.actionVec, row * d, d);
+      System.arraycopy(sampled, 0, batch.actionVec(), row * d, d);
       GaussianPolicy.clip(sampled, low, high, clipped);
       env.step(clipped, obs, result);
       return logp;

@@ -9,10 +9,9 @@ import io.sparkac.nn.MlpWeights;
 import io.sparkac.policy.CategoricalPolicy;
 import io.sparkac.policy.ObservationNormalizer;
 import io.sparkac.random.Seeds;
-import io.sparkac.trajectory.StepBatch;
+import io.sparkac.trajectory.RowBatch;
 import io.sparkac.trajectory.TrajectoryWriter;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -68,8 +67,7 @@ public final class EvalTask implements FlatMapFunction<Iterator<ActorRange>, Eva
     List<Episode> out = new ArrayList<>();
     while (ranges.hasNext()) {
       ActorRange range = ranges.next();
-      EvalRows rows = output == null ? null : new EvalRows();
-      run(range, out, rows);
+      RowBatch rows = run(range, out, output != null);
       if (rows != null) {
         write(range, rows);
       }
@@ -77,7 +75,8 @@ public final class EvalTask implements FlatMapFunction<Iterator<ActorRange>, Eva
     return out.iterator();
   }
 
-  private void run(ActorRange range, List<Episode> out, EvalRows rows) {
+  /** Runs the range's episodes into {@code out}; returns their steps when {@code record}, else null. */
+  private RowBatch run(ActorRange range, List<Episode> out, boolean record) {
     int n = range.size();
     long seed = config.run().seed();
     Environment[] envs = new Environment[n];
@@ -85,12 +84,13 @@ public final class EvalTask implements FlatMapFunction<Iterator<ActorRange>, Eva
       envs[i] = Environments.create(config.env());
     }
     ActionHead head = ActionHead.of(envs[0].actionSpace());
-    if (rows != null && head.vectorSize() > 0) {
+    if (record && head.vectorSize() > 0) {
       throw new UnsupportedOperationException(config.env().id()
           + ": evaluation trajectories are written for discrete actions only; evaluate without writing them");
     }
     int nA = actorWeights.outputSize();
     int obsSize = envs[0].observationSpace().flatSize();
+    RowBatch rows = record ? new RowBatch(0, obsSize, 0) : null;
     float[] obs = new float[n * obsSize];
     float[] netIn = normalizer == null ? obs : new float[n * obsSize];
     float[] one = new float[obsSize];
@@ -112,7 +112,7 @@ public final class EvalTask implements FlatMapFunction<Iterator<ActorRange>, Eva
     double[] logp = new double[1];
     StepResult result = new StepResult();
     // Stochastic continuous evaluation records its samples in a scratch one-row batch.
-    StepBatch scratch = new StepBatch("", 0, 1, 1, obsSize, head.vectorSize(), "");
+    RowBatch scratch = new RowBatch(1, obsSize, head.vectorSize());
     int live = n;
     while (live > 0) {
       // Finished episodes keep their last observation in the batch; their rows are ignored.
@@ -140,8 +140,18 @@ public final class EvalTask implements FlatMapFunction<Iterator<ActorRange>, Eva
           envs[i].step(a, one, result);
         }
         if (rows != null) {
-          rows.add(range.from() + i, len[i], obs, i * obsSize, obsSize, a, result.reward, result.terminated,
-              result.truncated, one, logp[0], values[i]);
+          int r = rows.addRow();
+          rows.actorId()[r] = range.from() + i;
+          rows.episodeId()[r] = RowBatch.episodeId(range.from() + i, 0);
+          rows.t()[r] = len[i];
+          System.arraycopy(obs, i * obsSize, rows.obs(), r * obsSize, obsSize);
+          System.arraycopy(one, 0, rows.nextObs(), r * obsSize, obsSize);
+          rows.action()[r] = a;
+          rows.reward()[r] = result.reward;
+          rows.terminated()[r] = result.terminated;
+          rows.truncated()[r] = result.truncated;
+          rows.logp()[r] = logp[0];
+          rows.vfPred()[r] = values[i];
         }
         ret[i] += result.reward;
         len[i]++;
@@ -153,88 +163,18 @@ public final class EvalTask implements FlatMapFunction<Iterator<ActorRange>, Eva
         }
       }
     }
+    return rows;
   }
 
   /** Writes the range's rows, episode by episode in time order, as one Parquet file. */
-  private void write(ActorRange range, EvalRows rows) {
-    int n = rows.size;
-    int obsSize = rows.obsSize;
+  private void write(ActorRange range, RowBatch rows) {
     String executor = SparkEnv.get() == null ? "driver" : SparkEnv.get().executorId();
-    StepBatch batch = StepBatch.ofRows(config.run().id(), output.policyVersion(), n, obsSize, executor);
-    // Rows were added in lockstep order (step by step across episodes); a stable counting sort by
-    // episode puts each episode's steps together, still in time order.
-    int[] start = new int[range.size() + 1];
-    for (int r = 0; r < n; r++) {
-      start[rows.episode[r] - range.from() + 1]++;
-    }
-    for (int e = 0; e < range.size(); e++) {
-      start[e + 1] += start[e];
-    }
-    for (int r = 0; r < n; r++) {
-      int d = start[rows.episode[r] - range.from()]++;
-      batch.actorId[d] = rows.episode[r];
-      batch.episodeId[d] = StepBatch.episodeId(rows.episode[r], 0);
-      batch.t[d] = rows.t[r];
-      System.arraycopy(rows.obs, r * obsSize, batch.obs, d * obsSize, obsSize);
-      System.arraycopy(rows.nextObs, r * obsSize, batch.nextObs, d * obsSize, obsSize);
-      batch.action[d] = rows.action[r];
-      batch.reward[d] = rows.reward[r];
-      batch.terminated[d] = rows.terminated[r];
-      batch.truncated[d] = rows.truncated[r];
-      batch.logp[d] = rows.logp[r];
-      batch.vfPred[d] = rows.value[r];
-    }
+    // Rows were added in lockstep order (step by step across episodes); sorted by (actor_id =
+    // episode index, episode_id, t), each episode's steps come together, in time order.
+    RowBatch sorted = RowBatch.merge(List.of(rows));
     TaskContext task = TaskContext.get();
     long attempt = task == null ? 0 : task.taskAttemptId();
-    TrajectoryWriter.write(batch, new Path(output.dir(), range.fileName()), attempt, hadoopConf.value().value());
-  }
-
-  /** The steps of a task's evaluation episodes, in the order they were taken; arrays grow by doubling. */
-  private static final class EvalRows {
-    int size;
-    int obsSize = -1;
-    int[] episode = new int[256];
-    int[] t = new int[256];
-    float[] obs = new float[0];
-    float[] nextObs = new float[0];
-    int[] action = new int[256];
-    double[] reward = new double[256];
-    boolean[] terminated = new boolean[256];
-    boolean[] truncated = new boolean[256];
-    double[] logp = new double[256];
-    double[] value = new double[256];
-
-    void add(int ep, int step, float[] obsBatch, int obsOffset, int obsLen, int a, double r, boolean term,
-        boolean trunc, float[] next, double lp, double v) {
-      if (obsSize < 0) {
-        obsSize = obsLen;
-        obs = new float[256 * obsLen];
-        nextObs = new float[256 * obsLen];
-      }
-      if (size == episode.length) {
-        int cap = Math.multiplyExact(size, 2);
-        episode = Arrays.copyOf(episode, cap);
-        t = Arrays.copyOf(t, cap);
-        obs = Arrays.copyOf(obs, Math.multiplyExact(cap, obsSize));
-        nextObs = Arrays.copyOf(nextObs, Math.multiplyExact(cap, obsSize));
-        action = Arrays.copyOf(action, cap);
-        reward = Arrays.copyOf(reward, cap);
-        terminated = Arrays.copyOf(terminated, cap);
-        truncated = Arrays.copyOf(truncated, cap);
-        logp = Arrays.copyOf(logp, cap);
-        value = Arrays.copyOf(value, cap);
-      }
-      episode[size] = ep;
-      t[size] = step;
-      System.arraycopy(obsBatch, obsOffset, obs, size * obsSize, obsSize);
-      System.arraycopy(next, 0, nextObs, size * obsSize, obsSize);
-      action[size] = a;
-      reward[size] = r;
-      terminated[size] = term;
-      truncated[size] = trunc;
-      logp[size] = lp;
-      value[size] = v;
-      size++;
-    }
+    TrajectoryWriter.write(sorted, new TrajectoryWriter.Shared(config.run().id(), output.policyVersion(), executor,
+        true), new Path(output.dir(), range.fileName()), attempt, hadoopConf.value().value());
   }
 }

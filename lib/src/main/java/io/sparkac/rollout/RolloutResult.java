@@ -2,7 +2,7 @@ package io.sparkac.rollout;
 
 import io.sparkac.config.ActorRange;
 import io.sparkac.storage.FileDigest;
-import io.sparkac.trajectory.RoundChunk;
+import io.sparkac.trajectory.RowBatch;
 import java.io.Serializable;
 
 /**
@@ -15,4 +15,4 @@ import java.io.Serializable;
  */
 public record RolloutResult(ActorRange range, String file, long rows, ActorSnapshot[] snapshots,
     double[] episodeReturns, int[] episodeLengths, boolean[] episodeTerminated, String executorId,
-    long computeNanos, long writeNanos, RoundChunk chunk, FileDigest fileDigest) implements Serializable {}
+    long computeNanos, long writeNanos, RowBatch chunk, FileDigest fileDigest) implements Serializable {}

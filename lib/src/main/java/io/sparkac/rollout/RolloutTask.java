@@ -8,8 +8,7 @@ import io.sparkac.nn.MlpForward;
 import io.sparkac.numeric.NonFiniteValueException;
 import io.sparkac.random.Seeds;
 import io.sparkac.storage.FileDigest;
-import io.sparkac.trajectory.RoundChunk;
-import io.sparkac.trajectory.StepBatch;
+import io.sparkac.trajectory.RowBatch;
 import io.sparkac.trajectory.TrajectoryWriter;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -33,7 +32,7 @@ import org.apache.spark.util.SerializableConfiguration;
  * partitioning, the executor or the task attempt.
  *
  * <p>With {@code returnRows}, the task also returns the rows it wrote, packed from the same
- * buffers the file was written from ({@link RoundChunk#of}), for the driver's learner: a retried
+ * batch the file was written from, for the driver's learner: a retried
  * attempt returns the same rows, and the driver only sees the successful attempt's result.
  *
  * <p>A serializable function object that captures only the config record, the broadcasts and the
@@ -104,11 +103,9 @@ public final class RolloutTask implements FlatMapFunction<Iterator<ActorRange>, 
       rng[i] = new SplittableRandom(Seeds.mix(seed, Seeds.ACTIONS, actorId, p.round()));
     }
 
-    StepBatch batch = new StepBatch(config.run().id(), p.policyVersion(), n, steps, obsSize, head.vectorSize(),
-        executorId);
-    for (int i = 0; i < n; i++) {
-      batch.actorId[i] = range.from() + i;
-    }
+    // Row = local actor index * steps + step: each actor's rows are contiguous and in time order,
+    // which is (actor_id, episode_id, t) order, the order of the file and of the learner's rows.
+    RowBatch batch = new RowBatch(Math.multiplyExact(n, steps), obsSize, head.vectorSize());
     MlpForward actor = new MlpForward(p.actor());
     MlpForward critic = new MlpForward(p.critic());
     float[] outputs = new float[n * outSize];
@@ -126,19 +123,20 @@ public final class RolloutTask implements FlatMapFunction<Iterator<ActorRange>, 
       actor.forward(netIn, n, outputs);
       critic.forward(netIn, n, values);
       for (int i = 0; i < n; i++) {
-        int row = batch.row(i, step);
+        int row = i * steps + step;
         int o = i * obsSize;
-        System.arraycopy(obs, o, batch.obs, row * obsSize, obsSize);
+        System.arraycopy(obs, o, batch.obs(), row * obsSize, obsSize);
         // ---- sample with actor i's own generator and step its environment ----
-        batch.logp[row] = head.sampleAndStep(envs[i], outputs, i * outSize, rng[i], batch, row, one, result);
+        batch.logp()[row] = head.sampleAndStep(envs[i], outputs, i * outSize, rng[i], batch, row, one, result);
         checkFinite(one, result.reward, p.round(), range.from() + i);
-        System.arraycopy(one, 0, batch.nextObs, row * obsSize, obsSize);
-        batch.episodeId[row] = StepBatch.episodeId(range.from() + i, episodeIndex[i]);
-        batch.t[row] = episodeLength[i];
-        batch.reward[row] = result.reward;
-        batch.terminated[row] = result.terminated;
-        batch.truncated[row] = result.truncated;
-        batch.vfPred[row] = values[i];
+        System.arraycopy(one, 0, batch.nextObs(), row * obsSize, obsSize);
+        batch.actorId()[row] = range.from() + i;
+        batch.episodeId()[row] = RowBatch.episodeId(range.from() + i, episodeIndex[i]);
+        batch.t()[row] = episodeLength[i];
+        batch.reward()[row] = result.reward;
+        batch.terminated()[row] = result.terminated;
+        batch.truncated()[row] = result.truncated;
+        batch.vfPred()[row] = values[i];
         episodeReturn[i] += result.reward;
         episodeLength[i]++;
         if (result.done()) {
@@ -156,7 +154,9 @@ public final class RolloutTask implements FlatMapFunction<Iterator<ActorRange>, 
 
     long computed = System.nanoTime();
     Path file = new Path(roundDir, range.fileName());
-    FileDigest digest = TrajectoryWriter.write(batch, file, attempt, hadoopConf.value().value());
+    FileDigest digest = TrajectoryWriter.write(batch,
+        new TrajectoryWriter.Shared(config.run().id(), p.policyVersion(), executorId, false), file, attempt,
+        hadoopConf.value().value());
     long written = System.nanoTime();
 
     ActorSnapshot[] snapshots = new ActorSnapshot[n];
@@ -173,7 +173,7 @@ public final class RolloutTask implements FlatMapFunction<Iterator<ActorRange>, 
       term[i] = terminatedEpisodes.get(i);
     }
     return new RolloutResult(range, file.toString(), batch.rows(), snapshots, r, l, term, executorId,
-        computed - start, written - computed, returnRows ? RoundChunk.of(batch) : null, digest);
+        computed - start, written - computed, returnRows ? batch : null, digest);
   }
 
   static void checkFinite(float[] obs, double reward, int round, int actorId) {

@@ -8,8 +8,7 @@ import io.sparkac.learner.SparkLearner;
 import io.sparkac.learner.StreamingLearner;
 import io.sparkac.policy.ObservationNormalizer;
 import io.sparkac.rollout.RolloutResult;
-import io.sparkac.trajectory.RoundChunk;
-import io.sparkac.trajectory.RoundData;
+import io.sparkac.trajectory.RowBatch;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -71,7 +70,7 @@ interface Learning {
     @Override
     public Learned learn(Sampling.Sample sample, int u, String roundDir, ObservationNormalizer normalizer) {
       long t0 = System.nanoTime();
-      RoundData data = RoundChunk.merge(sample.parts().stream().map(RolloutResult::chunk).toList());
+      RowBatch data = RowBatch.merge(sample.parts().stream().map(RolloutResult::chunk).toList());
       long read = System.nanoTime() - t0;
       maxSamples = Math.max(maxSamples, data.rows());
       LearnerStats stats = learner.update(data, u, normalizer, correction);

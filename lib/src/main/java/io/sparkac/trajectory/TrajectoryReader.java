@@ -158,28 +158,28 @@ public final class TrajectoryReader {
   /**
    * Reads one round folder that this run has just written, sorted by (actor_id, episode_id, t).
    * The schema is given, so Spark does not open every footer to infer it. Each partition of the
-   * scan is packed into primitive arrays on the executors ({@link RoundChunk}), so the driver
+   * scan is packed into primitive arrays on the executors ({@link RowBatch#pack}), so the driver
    * receives compact columns, never one Row object per step: its memory stays near the size of
    * the data itself (about 40 bytes plus 8 per observation value a step). A file that cannot be
    * read fails with an {@link IllegalStateException} naming the folder and Spark's reason.
    */
-  public static RoundData readRound(SparkSession spark, String roundDir) {
-    List<RoundChunk> chunks;
+  public static RowBatch readRound(SparkSession spark, String roundDir) {
+    List<RowBatch> chunks;
     try {
-      chunks = learnerColumns(spark, roundDir).javaRDD().mapPartitions(RoundChunk::pack).collect();
+      chunks = learnerColumns(spark, roundDir).javaRDD().mapPartitions(RowBatch::pack).collect();
     } catch (Exception e) { // SparkException is checked in Java but not declared by Scala's collect()
       throw new IllegalStateException("cannot read trajectory round " + roundDir + ": " + Causes.rootMessage(e), e);
     }
-    return RoundChunk.merge(chunks);
+    return RowBatch.merge(chunks);
   }
 
   /**
-   * The columns a learner reads from one round folder this run has just written, in the order
-   * {@link RoundChunk#pack} expects. The schema is given, so Spark does not open every footer.
+   * The columns a learner reads ({@link RowBatch#pack}) from one round folder this run has just
+   * written. The schema is given, so Spark does not open every footer.
    */
   public static Dataset<Row> learnerColumns(SparkSession spark, String roundDir) {
+    String[] columns = RowBatch.COLUMNS;
     return spark.read().schema(FILE_SCHEMA).parquet(roundDir)
-        .select(ACTOR_ID, EPISODE_ID, T, OBS, NEXT_OBS, ACTION, REWARD, TERMINATED, TRUNCATED, ACTION_LOGP,
-            VF_PRED, ACTION_VEC);
+        .select(columns[0], Arrays.copyOfRange(columns, 1, columns.length));
   }
 }

@@ -1,10 +1,13 @@
 package io.sparkac.trajectory;
 
+import java.util.Arrays;
+import java.util.Locale;
 import org.apache.parquet.schema.LogicalTypeAnnotation;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
 import org.apache.parquet.schema.Type;
 import org.apache.parquet.schema.Types;
+import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.MetadataBuilder;
@@ -65,60 +68,91 @@ public final class TrajectorySchema {
   public static final String EXECUTOR_ID = "executor_id";
   public static final String EVAL = "eval";
 
+  /** How a column is stored: its Spark type and its Parquet type (standard 3-level lists). */
+  private enum Kind {
+    STRING(DataTypes.StringType), INT(DataTypes.IntegerType), LONG(DataTypes.LongType),
+    DOUBLE(DataTypes.DoubleType), BOOLEAN(DataTypes.BooleanType),
+    FLOATS(DataTypes.createArrayType(DataTypes.FloatType, false));
+
+    final DataType spark;
+
+    Kind(DataType spark) {
+      this.spark = spark;
+    }
+
+    Type parquet(String name, boolean nullable) {
+      Type.Repetition rep = nullable ? Type.Repetition.OPTIONAL : Type.Repetition.REQUIRED;
+      return switch (this) {
+        case STRING -> Types.primitive(PrimitiveTypeName.BINARY, rep).as(LogicalTypeAnnotation.stringType()).named(name);
+        case INT -> Types.primitive(PrimitiveTypeName.INT32, rep).named(name);
+        case LONG -> Types.primitive(PrimitiveTypeName.INT64, rep).named(name);
+        case DOUBLE -> Types.primitive(PrimitiveTypeName.DOUBLE, rep).named(name);
+        case BOOLEAN -> Types.primitive(PrimitiveTypeName.BOOLEAN, rep).named(name);
+        case FLOATS -> Types.buildGroup(rep).as(LogicalTypeAnnotation.listType())
+            .repeatedGroup().required(PrimitiveTypeName.FLOAT).named("element").named("list").named(name);
+      };
+    }
+  }
+
+  /**
+   * Every column, defined once, in file order: a file column's {@link #ordinal()} is its index in
+   * {@link #FILE_SCHEMA} and {@link #PARQUET_SCHEMA}. {@code round}, the partition column, is last.
+   */
+  public enum Column {
+    RUN_ID(Kind.STRING, false, "the run's id"),
+    POLICY_VERSION(Kind.INT, false, "learner updates applied to the sampling policy"),
+    ACTOR_ID(Kind.INT, false, "the actor that sampled the step"),
+    EPISODE_ID(Kind.LONG, false, "actor_id * 2^32 + episode index of the actor"),
+    T(Kind.INT, false, "step index within the episode, from 0"),
+    OBS(Kind.FLOATS, false, "observation before the step"),
+    ACTION(Kind.INT, true, "discrete action; null for continuous actions"),
+    ACTION_VEC(Kind.FLOATS, true, "continuous action as sampled, before clipping; null for discrete actions"),
+    REWARD(Kind.DOUBLE, false, "reward of the step"),
+    TERMINATED(Kind.BOOLEAN, false, "true end of the episode: V(next_obs) = 0"),
+    TRUNCATED(Kind.BOOLEAN, false, "episode cut by the time limit: bootstrap V(next_obs)"),
+    NEXT_OBS(Kind.FLOATS, false, "observation after the step"),
+    ACTION_LOGP(Kind.DOUBLE, false, "log pi(action | obs) of the sampling policy"),
+    VF_PRED(Kind.DOUBLE, false, "V(obs) of the sampling critic"),
+    EXECUTOR_ID(Kind.STRING, false, "Spark executor id that sampled the step"),
+    EVAL(Kind.BOOLEAN, false, "true for evaluation episodes, false for training rows"),
+    ROUND(Kind.INT, false, "round that sampled the step (partition column)");
+
+    /** The column's name in the table: the constant's, in lower case. */
+    public final String sqlName;
+    private final Kind kind;
+    private final boolean nullable;
+    private final String comment;
+
+    Column(Kind kind, boolean nullable, String comment) {
+      this.sqlName = name().toLowerCase(Locale.ROOT);
+      this.kind = kind;
+      this.nullable = nullable;
+      this.comment = comment;
+    }
+
+    StructField sparkField() {
+      Metadata md = new MetadataBuilder().putString("comment", comment).build();
+      return new StructField(sqlName, kind.spark, nullable, md);
+    }
+
+    Type parquetField() {
+      return kind.parquet(sqlName, nullable);
+    }
+
+    /** Stored in each file: every column but the partition column {@code round}. */
+    boolean inFile() {
+      return this != ROUND;
+    }
+  }
+
   /** The columns stored in each file (all but the partition column {@code round}). */
-  public static final StructType FILE_SCHEMA = new StructType(new StructField[] {
-      field(RUN_ID, DataTypes.StringType, false, "the run's id"),
-      field(POLICY_VERSION, DataTypes.IntegerType, false, "learner updates applied to the sampling policy"),
-      field(ACTOR_ID, DataTypes.IntegerType, false, "the actor that sampled the step"),
-      field(EPISODE_ID, DataTypes.LongType, false, "actor_id * 2^32 + episode index of the actor"),
-      field(T, DataTypes.IntegerType, false, "step index within the episode, from 0"),
-      field(OBS, DataTypes.createArrayType(DataTypes.FloatType, false), false, "observation before the step"),
-      field(ACTION, DataTypes.IntegerType, true, "discrete action; null for continuous actions"),
-      field(ACTION_VEC, DataTypes.createArrayType(DataTypes.FloatType, false), true,
-          "continuous action as sampled, before clipping; null for discrete actions"),
-      field(REWARD, DataTypes.DoubleType, false, "reward of the step"),
-      field(TERMINATED, DataTypes.BooleanType, false, "true end of the episode: V(next_obs) = 0"),
-      field(TRUNCATED, DataTypes.BooleanType, false, "episode cut by the time limit: bootstrap V(next_obs)"),
-      field(NEXT_OBS, DataTypes.createArrayType(DataTypes.FloatType, false), false, "observation after the step"),
-      field(ACTION_LOGP, DataTypes.DoubleType, false, "log pi(action | obs) of the sampling policy"),
-      field(VF_PRED, DataTypes.DoubleType, false, "V(obs) of the sampling critic"),
-      field(EXECUTOR_ID, DataTypes.StringType, false, "Spark executor id that sampled the step"),
-      field(EVAL, DataTypes.BooleanType, false, "true for evaluation episodes, false for training rows"),
-  });
+  public static final StructType FILE_SCHEMA = new StructType(
+      Arrays.stream(Column.values()).filter(Column::inFile).map(Column::sparkField).toArray(StructField[]::new));
 
   /** The table as readers see it: the file columns plus {@code round}. */
-  public static final StructType SCHEMA = FILE_SCHEMA.add(
-      field(ROUND, DataTypes.IntegerType, false, "round that sampled the step (partition column)"));
+  public static final StructType SCHEMA = FILE_SCHEMA.add(Column.ROUND.sparkField());
 
   /** The Parquet message type of {@link #FILE_SCHEMA}: standard 3-level lists, as Spark writes them. */
-  public static final MessageType PARQUET_SCHEMA = Types.buildMessage()
-      .required(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named(RUN_ID)
-      .required(PrimitiveTypeName.INT32).named(POLICY_VERSION)
-      .required(PrimitiveTypeName.INT32).named(ACTOR_ID)
-      .required(PrimitiveTypeName.INT64).named(EPISODE_ID)
-      .required(PrimitiveTypeName.INT32).named(T)
-      .addField(floatList(OBS, Type.Repetition.REQUIRED))
-      .optional(PrimitiveTypeName.INT32).named(ACTION)
-      .addField(floatList(ACTION_VEC, Type.Repetition.OPTIONAL))
-      .required(PrimitiveTypeName.DOUBLE).named(REWARD)
-      .required(PrimitiveTypeName.BOOLEAN).named(TERMINATED)
-      .required(PrimitiveTypeName.BOOLEAN).named(TRUNCATED)
-      .addField(floatList(NEXT_OBS, Type.Repetition.REQUIRED))
-      .required(PrimitiveTypeName.DOUBLE).named(ACTION_LOGP)
-      .required(PrimitiveTypeName.DOUBLE).named(VF_PRED)
-      .required(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named(EXECUTOR_ID)
-      .required(PrimitiveTypeName.BOOLEAN).named(EVAL)
-      .named("spark_schema");
-
-  private static Type floatList(String name, Type.Repetition repetition) {
-    return Types.buildGroup(repetition).as(LogicalTypeAnnotation.listType())
-        .repeatedGroup().required(PrimitiveTypeName.FLOAT).named("element").named("list")
-        .named(name);
-  }
-
-  private static StructField field(String name, org.apache.spark.sql.types.DataType type, boolean nullable,
-      String comment) {
-    Metadata md = new MetadataBuilder().putString("comment", comment).build();
-    return new StructField(name, type, nullable, md);
-  }
+  public static final MessageType PARQUET_SCHEMA = new MessageType("spark_schema",
+      Arrays.stream(Column.values()).filter(Column::inFile).map(Column::parquetField).toList());
 }

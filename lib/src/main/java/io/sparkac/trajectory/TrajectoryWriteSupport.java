@@ -1,6 +1,8 @@
 package io.sparkac.trajectory;
 
+import io.sparkac.trajectory.TrajectorySchema.Column;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.parquet.hadoop.api.WriteSupport;
@@ -8,21 +10,25 @@ import org.apache.parquet.io.api.Binary;
 import org.apache.parquet.io.api.RecordConsumer;
 
 /**
- * Writes rows of a {@link StepBatch} (given by index) straight into Parquet's record consumer:
+ * Writes rows of a {@link RowBatch} (given by index) straight into Parquet's record consumer:
  * no Row, InternalRow or boxed value per step. The Spark schema goes into the footer under the
  * key Spark uses, so Spark reads the files with their column comments.
  */
 final class TrajectoryWriteSupport extends WriteSupport<Integer> {
   private static final String SPARK_SCHEMA_KEY = "org.apache.spark.sql.parquet.row.metadata";
-  private final StepBatch batch;
+  private static final Column[] FILE_COLUMNS =
+      Arrays.stream(Column.values()).filter(Column::inFile).toArray(Column[]::new);
+  private final RowBatch batch;
+  private final TrajectoryWriter.Shared shared;
   private final Binary runId;
   private final Binary executorId;
   private RecordConsumer out;
 
-  TrajectoryWriteSupport(StepBatch batch) {
+  TrajectoryWriteSupport(RowBatch batch, TrajectoryWriter.Shared shared) {
     this.batch = batch;
-    this.runId = Binary.fromConstantByteArray(batch.runId.getBytes(StandardCharsets.UTF_8));
-    this.executorId = Binary.fromConstantByteArray(batch.executorId.getBytes(StandardCharsets.UTF_8));
+    this.shared = shared;
+    this.runId = Binary.fromConstantByteArray(shared.runId().getBytes(StandardCharsets.UTF_8));
+    this.executorId = Binary.fromConstantByteArray(shared.executorId().getBytes(StandardCharsets.UTF_8));
   }
 
   @Override
@@ -36,66 +42,45 @@ final class TrajectoryWriteSupport extends WriteSupport<Integer> {
     this.out = recordConsumer;
   }
 
+  /** Writes row {@code rowIndex}: its file columns in schema order, a null action or action_vec left out. */
   @Override
   public void write(Integer rowIndex) {
     int r = rowIndex;
-    StepBatch b = batch;
+    RowBatch b = batch;
+    int o = b.obsSize();
+    int a = b.actionSize();
     out.startMessage();
-    int f = 0;
-    binary(f++, TrajectorySchema.RUN_ID, runId);
-    int32(f++, TrajectorySchema.POLICY_VERSION, b.policyVersion);
-    int32(f++, TrajectorySchema.ACTOR_ID, b.actorId[r / b.steps]);
-    out.startField(TrajectorySchema.EPISODE_ID, f++);
-    out.addLong(b.episodeId[r]);
-    out.endField(TrajectorySchema.EPISODE_ID, f - 1);
-    int32(f++, TrajectorySchema.T, b.t[r]);
-    floats(f++, TrajectorySchema.OBS, b.obs, r * b.obsSize, b.obsSize);
-    if (b.action != null) {
-      int32(f, TrajectorySchema.ACTION, b.action[r]);
+    for (Column c : FILE_COLUMNS) {
+      if (c == (b.continuous() ? Column.ACTION : Column.ACTION_VEC)) {
+        continue;
+      }
+      out.startField(c.sqlName, c.ordinal());
+      switch (c) {
+        case RUN_ID -> out.addBinary(runId);
+        case POLICY_VERSION -> out.addInteger(shared.policyVersion());
+        case ACTOR_ID -> out.addInteger(b.actorId()[r]);
+        case EPISODE_ID -> out.addLong(b.episodeId()[r]);
+        case T -> out.addInteger(b.t()[r]);
+        case OBS -> floats(b.obs(), r * o, o);
+        case ACTION -> out.addInteger(b.action()[r]);
+        case ACTION_VEC -> floats(b.actionVec(), r * a, a);
+        case REWARD -> out.addDouble(b.reward()[r]);
+        case TERMINATED -> out.addBoolean(b.terminated()[r]);
+        case TRUNCATED -> out.addBoolean(b.truncated()[r]);
+        case NEXT_OBS -> floats(b.nextObs(), r * o, o);
+        case ACTION_LOGP -> out.addDouble(b.logp()[r]);
+        case VF_PRED -> out.addDouble(b.vfPred()[r]);
+        case EXECUTOR_ID -> out.addBinary(executorId);
+        case EVAL -> out.addBoolean(shared.eval());
+        case ROUND -> throw new IllegalStateException("round is the partition column, not stored in files");
+      }
+      out.endField(c.sqlName, c.ordinal());
     }
-    f++;
-    if (b.actionVec != null) {
-      floats(f, TrajectorySchema.ACTION_VEC, b.actionVec, r * b.actionSize, b.actionSize);
-    }
-    f++;
-    float64(f++, TrajectorySchema.REWARD, b.reward[r]);
-    bool(f++, TrajectorySchema.TERMINATED, b.terminated[r]);
-    bool(f++, TrajectorySchema.TRUNCATED, b.truncated[r]);
-    floats(f++, TrajectorySchema.NEXT_OBS, b.nextObs, r * b.obsSize, b.obsSize);
-    float64(f++, TrajectorySchema.ACTION_LOGP, b.logp[r]);
-    float64(f++, TrajectorySchema.VF_PRED, b.vfPred[r]);
-    binary(f++, TrajectorySchema.EXECUTOR_ID, executorId);
-    bool(f, TrajectorySchema.EVAL, b.eval);
     out.endMessage();
   }
 
-  private void int32(int index, String name, int v) {
-    out.startField(name, index);
-    out.addInteger(v);
-    out.endField(name, index);
-  }
-
-  private void float64(int index, String name, double v) {
-    out.startField(name, index);
-    out.addDouble(v);
-    out.endField(name, index);
-  }
-
-  private void bool(int index, String name, boolean v) {
-    out.startField(name, index);
-    out.addBoolean(v);
-    out.endField(name, index);
-  }
-
-  private void binary(int index, String name, Binary v) {
-    out.startField(name, index);
-    out.addBinary(v);
-    out.endField(name, index);
-  }
-
   /** A standard 3-level list: {@code <name> (LIST) { repeated group list { element } }}. */
-  private void floats(int index, String name, float[] src, int from, int len) {
-    out.startField(name, index);
+  private void floats(float[] src, int from, int len) {
     out.startGroup();
     if (len > 0) {
       out.startField("list", 0);
@@ -109,6 +94,5 @@ final class TrajectoryWriteSupport extends WriteSupport<Integer> {
       out.endField("list", 0);
     }
     out.endGroup();
-    out.endField(name, index);
   }
 }

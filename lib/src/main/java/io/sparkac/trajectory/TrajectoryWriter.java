@@ -27,15 +27,21 @@ public final class TrajectoryWriter {
   private TrajectoryWriter() {}
 
   /**
-   * Writes {@code batch} to {@code target}; {@code attempt} names the temporary file. Returns the
-   * size and CRC32C of the file.
+   * The columns every row of one file shares: the run, the policy version that sampled the rows,
+   * the Spark executor that sampled them ("driver" in local mode) and evaluation or training rows.
    */
-  public static FileDigest write(StepBatch batch, Path target, long attempt, Configuration conf) {
+  public record Shared(String runId, int policyVersion, String executorId, boolean eval) {}
+
+  /**
+   * Writes {@code batch}'s rows with the {@code shared} columns to {@code target}; {@code attempt}
+   * names the temporary file. Returns the size and CRC32C of the file.
+   */
+  public static FileDigest write(RowBatch batch, Shared shared, Path target, long attempt, Configuration conf) {
     Path tmp = new Path(target.getParent(), "_" + target.getName() + ".attempt-" + attempt);
     DigestingFile file;
     try {
       file = new DigestingFile(HadoopOutputFile.fromPath(tmp, conf));
-      try (ParquetWriter<Integer> writer = new Builder(file, batch)
+      try (ParquetWriter<Integer> writer = new Builder(file, batch, shared)
           .withConf(conf)
           .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
           .withCompressionCodec(CompressionCodecName.SNAPPY)
@@ -110,11 +116,13 @@ public final class TrajectoryWriter {
   }
 
   private static final class Builder extends ParquetWriter.Builder<Integer, Builder> {
-    private final StepBatch batch;
+    private final RowBatch batch;
+    private final Shared shared;
 
-    Builder(OutputFile file, StepBatch batch) {
+    Builder(OutputFile file, RowBatch batch, Shared shared) {
       super(file);
       this.batch = batch;
+      this.shared = shared;
     }
 
     @Override
@@ -124,7 +132,7 @@ public final class TrajectoryWriter {
 
     @Override
     protected WriteSupport<Integer> getWriteSupport(Configuration conf) {
-      return new TrajectoryWriteSupport(batch);
+      return new TrajectoryWriteSupport(batch, shared);
     }
   }
 }

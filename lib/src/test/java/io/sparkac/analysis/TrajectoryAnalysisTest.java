@@ -18,7 +18,7 @@ import io.sparkac.run.Checkpoints;
 import io.sparkac.run.RoundRecord;
 import io.sparkac.run.RunLayout;
 import io.sparkac.train.TrainResult;
-import io.sparkac.trajectory.RoundData;
+import io.sparkac.trajectory.RowBatch;
 import io.sparkac.trajectory.TrajectoryReader;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -131,7 +131,7 @@ class TrajectoryAnalysisTest {
   void theCriticOfEachRoundIsTheOneThatSampledIt() {
     SparkSession spark = SparkTestSession.get();
     for (int round : new int[] {0, 2}) {
-      RoundData d = TrajectoryReader.readRound(spark, run.resolve("trajectories").resolve("round=" + round).toString());
+      RowBatch d = TrajectoryReader.readRound(spark, run.resolve("trajectories").resolve("round=" + round).toString());
       float[] v = new float[d.rows()];
       new MlpForward(analysis.criticBefore(round, d.obsSize())).forward(d.obs(), d.rows(), v);
       for (int i = 0; i < d.rows(); i++) {
@@ -151,7 +151,7 @@ class TrajectoryAnalysisTest {
     assertThat(mc.rmseVsMonteCarlo()).isZero();
 
     // TD(0) by hand from the pure functions, with the critic that sampled round 1.
-    RoundData d = TrajectoryReader.readRound(SparkTestSession.get(), run.resolve("trajectories/round=1").toString());
+    RowBatch d = TrajectoryReader.readRound(SparkTestSession.get(), run.resolve("trajectories/round=1").toString());
     double[] value = new double[d.rows()];
     double[] next = new double[d.rows()];
     float[] f = new float[d.rows()];
@@ -262,7 +262,7 @@ class TrajectoryAnalysisTest {
       }
     }
     // vf_pred is the given critic's V(obs).
-    RoundData d = TrajectoryReader.readRound(spark, layout.evalRound(1).toString());
+    RowBatch d = TrajectoryReader.readRound(spark, layout.evalRound(1).toString());
     float[] v = new float[d.rows()];
     new MlpForward(critic).forward(d.obs(), d.rows(), v);
     for (int i = 0; i < d.rows(); i++) {

@@ -104,8 +104,9 @@ class MemoryCheckTest {
   @Test
   void theEstimateOfTheDefaultRound() {
     MemoryCheck.Estimate e = MemoryCheck.estimate(ConfigLoader.parse("", List.of()), CARTPOLE, false);
-    // 16 x 64 rows of (chunk 78 + merged 79 + learner 116) bytes
-    assertThat(e.roundOnDriver()).isEqualTo(16 * 64 * (78 + 79 + 116));
+    // 16 x 64 rows of (the returned RowBatch rows 47 + 8 x 4 = 79, merged 79 + 16 sort references,
+    // learner 116) bytes
+    assertThat(e.roundOnDriver()).isEqualTo(16 * 64 * (79 + 95 + 116));
     // 16 actors x (3 snapshots of 96 + 32 + 16 bytes + 80)
     assertThat(e.snapshotsOnDriver()).isEqualTo(16 * (3 * 144 + 80));
     assertThat(e.evalOnDriver()).isEqualTo(100 * 128);

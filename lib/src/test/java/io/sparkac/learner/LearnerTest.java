@@ -9,7 +9,7 @@ import io.sparkac.nn.MlpForward;
 import io.sparkac.nn.MlpWeights;
 import io.sparkac.nn.Networks;
 import io.sparkac.policy.GaussianPolicy;
-import io.sparkac.trajectory.RoundData;
+import io.sparkac.trajectory.RowBatch;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -36,19 +36,20 @@ class LearnerTest {
   }
 
   /** n steps of one actor sampled with {@code actor}: random states, rewards favouring positive actions. */
-  private static RoundData round(MultiLayerNetwork actor, TrainConfig config, int n) {
+  private static RowBatch round(MultiLayerNetwork actor, TrainConfig config, int n) {
     Random rng = new Random(17);
-    float[] obs = new float[n * OBS];
-    float[] next = new float[n * OBS];
+    RowBatch d = new RowBatch(n, OBS, 1);
+    float[] obs = d.obs();
+    float[] next = d.nextObs();
     for (int i = 0; i < obs.length; i++) {
       obs[i] = (float) rng.nextGaussian();
       next[i] = (float) rng.nextGaussian();
     }
     float[] out = new float[n * 2];
     new MlpForward(MlpWeights.of(actor, config.network().activation())).forward(obs, n, out);
-    float[] actionVec = new float[n];
-    double[] logp = new double[n];
-    double[] reward = new double[n];
+    float[] actionVec = d.actionVec();
+    double[] logp = d.logp();
+    double[] reward = d.reward();
     float[] a = new float[1];
     SplittableRandom gauss = new SplittableRandom(3);
     for (int i = 0; i < n; i++) {
@@ -56,17 +57,16 @@ class LearnerTest {
       actionVec[i] = a[0];
       reward[i] = -(a[0] - obs[i * OBS]) * (a[0] - obs[i * OBS]); // best action: the first observation
     }
-    boolean[] terminated = new boolean[n];
-    boolean[] truncated = new boolean[n];
-    boolean[] continues = new boolean[n];
+    boolean[] terminated = d.terminated();
+    boolean[] truncated = d.truncated();
+    boolean[] continues = d.continues();
     Arrays.fill(continues, true);
     continues[n - 1] = false;
     truncated[n - 1] = true;
-    return new RoundData(n, OBS, new int[n], obs, next, null, 1, actionVec, reward, terminated, truncated, continues,
-        logp, new double[n]);
+    return d;
   }
 
-  private static MultiLayerNetwork[] update(TrainConfig config, RoundData d) {
+  private static MultiLayerNetwork[] update(TrainConfig config, RowBatch d) {
     MultiLayerNetwork actor = Networks.actor(OBS, TORQUE, config);
     MultiLayerNetwork critic = Networks.critic(OBS, config);
     new Learner(config, actor, critic).update(d, 0, null);
@@ -74,7 +74,7 @@ class LearnerTest {
   }
 
   /** Mean |log pi(a|s) - action_logp| of the round's samples under {@code actor}. */
-  private static double meanAbsLogRatio(MultiLayerNetwork actor, TrainConfig config, RoundData d) {
+  private static double meanAbsLogRatio(MultiLayerNetwork actor, TrainConfig config, RowBatch d) {
     float[] out = new float[d.rows() * 2];
     new MlpForward(MlpWeights.of(actor, config.network().activation())).forward(d.obs(), d.rows(), out);
     double sum = 0;
@@ -88,7 +88,7 @@ class LearnerTest {
   void aSingleStepOfTheClippedObjectiveIsA2csStep() {
     TrainConfig a2c = config("learner.minibatch-size=256", "learner.epochs=1");
     TrainConfig clipped = config("learner.minibatch-size=256", "learner.epochs=1", "learner.objective=clipped");
-    RoundData d = round(Networks.actor(OBS, TORQUE, a2c), a2c, 200);
+    RowBatch d = round(Networks.actor(OBS, TORQUE, a2c), a2c, 200);
 
     MultiLayerNetwork[] viaA2c = update(a2c, d);
     MultiLayerNetwork[] viaClipped = update(clipped, d);
@@ -105,7 +105,7 @@ class LearnerTest {
     List<String> withClip = new ArrayList<>(List.of(common));
     withClip.add("learner.objective=clipped");
     TrainConfig clipped = config(withClip.toArray(String[]::new));
-    RoundData d = round(Networks.actor(OBS, TORQUE, a2c), a2c, 256);
+    RowBatch d = round(Networks.actor(OBS, TORQUE, a2c), a2c, 256);
 
     double a2cMoved = meanAbsLogRatio(update(a2c, d)[0], a2c, d);
     MultiLayerNetwork once = update(clipped, d)[0];

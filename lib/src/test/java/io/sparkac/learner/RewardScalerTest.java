@@ -3,7 +3,7 @@ package io.sparkac.learner;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.sparkac.trajectory.RoundData;
+import io.sparkac.trajectory.RowBatch;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
@@ -64,18 +64,19 @@ class RewardScalerTest {
   }
 
   /**
-   * A round of {@code steps} steps for each actor, in RoundData's order (actor_id, then time);
+   * A round of {@code steps} steps for each actor, in RowBatch's order (actor_id, then time);
    * {@code reward[a][t]}, {@code terminated[a][t]}, {@code truncated[a][t]}.
    */
-  private static RoundData round(double[][] reward, boolean[][] terminated, boolean[][] truncated) {
+  private static RowBatch round(double[][] reward, boolean[][] terminated, boolean[][] truncated) {
     int actors = reward.length;
     int steps = reward[0].length;
     int n = actors * steps;
-    int[] actorId = new int[n];
-    double[] r = new double[n];
-    boolean[] term = new boolean[n];
-    boolean[] trunc = new boolean[n];
-    boolean[] continues = new boolean[n];
+    RowBatch d = new RowBatch(n, 1, 0);
+    int[] actorId = d.actorId();
+    double[] r = d.reward();
+    boolean[] term = d.terminated();
+    boolean[] trunc = d.truncated();
+    boolean[] continues = d.continues();
     for (int a = 0; a < actors; a++) {
       for (int t = 0; t < steps; t++) {
         int i = a * steps + t;
@@ -86,8 +87,7 @@ class RewardScalerTest {
         continues[i] = t + 1 < steps && !term[i] && !trunc[i];
       }
     }
-    return new RoundData(n, 1, actorId, new float[n], new float[n], new int[n], 0, null, r, term, trunc, continues,
-        new double[n], new double[n]);
+    return d;
   }
 
   /** Feeds a round to the SB3 reference in time order. */

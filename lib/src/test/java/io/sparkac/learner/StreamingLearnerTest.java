@@ -15,7 +15,7 @@ import io.sparkac.run.RunLayout;
 import io.sparkac.run.StartMode;
 import io.sparkac.train.TrainResult;
 import io.sparkac.train.Trainer;
-import io.sparkac.trajectory.RoundData;
+import io.sparkac.trajectory.RowBatch;
 import io.sparkac.trajectory.TrajectoryReader;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -120,7 +120,7 @@ class StreamingLearnerTest {
     ObservationNormalizer sampled = new ObservationNormalizer(new double[] {0.1, -0.2, 0.05, 0.3},
         new double[] {0.5, 2.0, 0.01, 1.5}, 50, 10);
 
-    RoundData data = TrajectoryReader.readRound(SparkTestSession.get(), round0);
+    RowBatch data = TrajectoryReader.readRound(SparkTestSession.get(), round0);
     Learner collected = new Learner(config, Networks.actor(4, 2, config), Networks.critic(4, config));
     LearnerStats expected = collected.update(data, 0, sampled);
     Learner streamedLearner = new Learner(config, Networks.actor(4, 2, config), Networks.critic(4, config));

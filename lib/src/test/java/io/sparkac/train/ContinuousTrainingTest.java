@@ -18,7 +18,7 @@ import io.sparkac.run.RoundRecord;
 import io.sparkac.run.RunLayout;
 import io.sparkac.run.StartMode;
 import io.sparkac.testing.SparkTestSession;
-import io.sparkac.trajectory.RoundData;
+import io.sparkac.trajectory.RowBatch;
 import io.sparkac.trajectory.TrajectoryReader;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -118,7 +118,7 @@ class ContinuousTrainingTest {
         }
       }
       // what the driver merges after the round: the raw observations, and the rewards' returns
-      RoundData data = TrajectoryReader.readRound(spark, layout.trajectoryRound(round).toString());
+      RowBatch data = TrajectoryReader.readRound(spark, layout.trajectoryRound(round).toString());
       stats = stats.update(data.obs(), data.rows());
       scaler = scaler.scale(data).next();
     }

@@ -8,7 +8,7 @@ import io.sparkac.learner.Learner;
 import io.sparkac.nn.Networks;
 import io.sparkac.run.StartMode;
 import io.sparkac.testing.ChildJvm;
-import io.sparkac.trajectory.RoundData;
+import io.sparkac.trajectory.RowBatch;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -61,19 +61,19 @@ class Nd4jThreadsTest {
   }
 
   /** Rows of 16 actors, episodes of 50 steps, from a fixed seed. */
-  static RoundData syntheticRound(int n) {
+  static RowBatch syntheticRound(int n) {
     SplittableRandom rng = new SplittableRandom(7);
     int obsSize = 4;
-    int[] actor = new int[n];
-    float[] obs = new float[n * obsSize];
-    float[] next = new float[n * obsSize];
-    int[] action = new int[n];
-    double[] reward = new double[n];
-    boolean[] terminated = new boolean[n];
-    boolean[] truncated = new boolean[n];
-    boolean[] continues = new boolean[n];
-    double[] logp = new double[n];
-    double[] vf = new double[n];
+    RowBatch d = new RowBatch(n, obsSize, 0);
+    int[] actor = d.actorId();
+    float[] obs = d.obs();
+    float[] next = d.nextObs();
+    int[] action = d.action();
+    double[] reward = d.reward();
+    boolean[] terminated = d.terminated();
+    boolean[] truncated = d.truncated();
+    boolean[] continues = d.continues();
+    double[] logp = d.logp();
     for (int i = 0; i < n; i++) {
       actor[i] = i / (n / 16);
       for (int k = 0; k < obsSize; k++) {
@@ -88,8 +88,7 @@ class Nd4jThreadsTest {
     for (int i = 0; i + 1 < n; i++) {
       continues[i] = !terminated[i] && actor[i + 1] == actor[i];
     }
-    return new RoundData(n, obsSize, actor, obs, next, action, 0, null, reward, terminated, truncated, continues,
-        logp, vf);
+    return d;
   }
 
   record Child(String threads, String warning, String weights) {}

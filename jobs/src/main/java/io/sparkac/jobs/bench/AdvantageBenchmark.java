@@ -1,7 +1,7 @@
 package io.sparkac.jobs.bench;
 
 import io.sparkac.advantage.Advantages;
-import io.sparkac.trajectory.RoundData;
+import io.sparkac.trajectory.RowBatch;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -24,7 +24,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 public class AdvantageBenchmark {
   static final int ROWS = 65_536;
-  RoundData round;
+  RowBatch round;
   double[] values;
   double[] nextValues;
 

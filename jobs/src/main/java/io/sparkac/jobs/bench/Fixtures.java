@@ -6,7 +6,7 @@ import io.sparkac.env.CartPole;
 import io.sparkac.env.StepResult;
 import io.sparkac.nn.MlpWeights;
 import io.sparkac.nn.Networks;
-import io.sparkac.trajectory.RoundData;
+import io.sparkac.trajectory.RowBatch;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -35,18 +35,18 @@ final class Fixtures {
   }
 
   /** A round of random-policy CartPole steps: {@code actors} actors of {@code steps} steps. */
-  static RoundData cartPoleRound(int actors, int steps, long seed) {
+  static RowBatch cartPoleRound(int actors, int steps, long seed) {
     int n = actors * steps;
-    float[] obs = new float[n * 4];
-    float[] next = new float[n * 4];
-    int[] actorId = new int[n];
-    int[] action = new int[n];
-    double[] reward = new double[n];
-    boolean[] terminated = new boolean[n];
-    boolean[] truncated = new boolean[n];
-    boolean[] continues = new boolean[n];
-    double[] logp = new double[n];
-    double[] vf = new double[n];
+    RowBatch d = new RowBatch(n, 4, 0);
+    float[] obs = d.obs();
+    float[] next = d.nextObs();
+    int[] actorId = d.actorId();
+    int[] action = d.action();
+    double[] reward = d.reward();
+    boolean[] terminated = d.terminated();
+    boolean[] truncated = d.truncated();
+    boolean[] continues = d.continues();
+    double[] logp = d.logp();
     SplittableRandom rng = new SplittableRandom(seed);
     float[] o = new float[4];
     StepResult r = new StepResult();
@@ -70,7 +70,6 @@ final class Fixtures {
         }
       }
     }
-    return new RoundData(n, 4, actorId, obs, next, action, 0, null, reward, terminated, truncated, continues, logp,
-        vf);
+    return d;
   }
 }

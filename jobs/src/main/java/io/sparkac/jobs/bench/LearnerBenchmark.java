@@ -4,7 +4,7 @@ import io.sparkac.config.TrainConfig;
 import io.sparkac.learner.Learner;
 import io.sparkac.learner.LearnerStats;
 import io.sparkac.nn.Networks;
-import io.sparkac.trajectory.RoundData;
+import io.sparkac.trajectory.RowBatch;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -37,7 +37,7 @@ public class LearnerBenchmark {
   int minibatch;
 
   Learner learner;
-  RoundData round;
+  RowBatch round;
   int update;
 
   @Setup

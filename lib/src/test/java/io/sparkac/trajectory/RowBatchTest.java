@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * {@link TrajectoryReader#readRound} reads back from the Parquet the same tasks wrote: the driver's
  * learner gets the same input without the read job.
  */
-class RoundChunkTest {
+class RowBatchTest {
   @TempDir
   Path tmp;
 
@@ -70,13 +70,15 @@ class RoundChunkTest {
       List<RolloutResult> parts = rollout.run(new PolicySnapshot(round, round, actor, critic, normalizer, actors),
           dir, true);
       assertThat(parts).hasSize(partitions).allSatisfy(p -> assertThat(p.chunk()).isNotNull());
-      RoundData returned = RoundChunk.merge(parts.stream().map(RolloutResult::chunk).toList());
-      RoundData read = TrajectoryReader.readRound(SparkTestSession.get(), dir);
+      RowBatch returned = RowBatch.merge(parts.stream().map(RolloutResult::chunk).toList());
+      RowBatch read = TrajectoryReader.readRound(SparkTestSession.get(), dir);
 
       assertThat(returned.rows()).isEqualTo(read.rows()).isEqualTo(240);
       assertThat(returned.obsSize()).isEqualTo(read.obsSize()).isEqualTo(obsSize);
       assertThat(returned.actionSize()).isEqualTo(read.actionSize());
       assertThat(returned.actorId()).isEqualTo(read.actorId());
+      assertThat(returned.episodeId()).isEqualTo(read.episodeId());
+      assertThat(returned.t()).isEqualTo(read.t());
       assertThat(returned.obs()).isEqualTo(read.obs());
       assertThat(returned.nextObs()).isEqualTo(read.nextObs());
       assertThat(returned.action()).isEqualTo(read.action());
@@ -96,6 +98,39 @@ class RoundChunkTest {
       parts.forEach(p -> next.addAll(List.of(p.snapshots())));
       actors = next.toArray(ActorSnapshot[]::new);
     }
+  }
+
+  /** Rows are packed by column name: a scan with the file's columns, in the file's order, packs the same. */
+  @Test
+  void packReadsTheColumnsByName() {
+    TrainConfig config = ConfigLoader.parse("", List.of("run.dir=\"" + tmp.resolve("run") + "\"",
+        "env.id=\"Pendulum-v1\"", "rollout.actors=3", "rollout.steps-per-actor=8", "rollout.partitions=2"));
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(SparkTestSession.get().sparkContext());
+    Environment probe = Environments.create(config.env());
+    MlpWeights actor = MlpWeights.of(Networks.actor(3, probe.actionSpace(), config), config.network().activation());
+    MlpWeights critic = MlpWeights.of(Networks.critic(3, config), config.network().activation());
+    String dir = tmp.resolve("round=0").toString();
+    List<RolloutResult> parts = new Rollout(jsc, config).run(new PolicySnapshot(0, 0, actor, critic, null, null),
+        dir, true);
+    RowBatch returned = RowBatch.merge(parts.stream().map(RolloutResult::chunk).toList());
+
+    List<RowBatch> packed = SparkTestSession.get().read().parquet(dir).javaRDD().mapPartitions(RowBatch::pack)
+        .collect();
+    RowBatch read = RowBatch.merge(packed);
+
+    assertThat(read.rows()).isEqualTo(returned.rows()).isEqualTo(24);
+    assertThat(read.actionSize()).isEqualTo(returned.actionSize()).isEqualTo(1);
+    assertThat(read.actorId()).isEqualTo(returned.actorId());
+    assertThat(read.episodeId()).isEqualTo(returned.episodeId());
+    assertThat(read.t()).isEqualTo(returned.t());
+    assertThat(read.obs()).isEqualTo(returned.obs());
+    assertThat(read.nextObs()).isEqualTo(returned.nextObs());
+    assertThat(read.action()).isEqualTo(returned.action());
+    assertThat(read.actionVec()).isEqualTo(returned.actionVec());
+    assertThat(read.reward()).isEqualTo(returned.reward());
+    assertThat(read.logp()).isEqualTo(returned.logp());
+    assertThat(read.vfPred()).isEqualTo(returned.vfPred());
+    assertThat(read.continues()).isEqualTo(returned.continues());
   }
 
   @Test
