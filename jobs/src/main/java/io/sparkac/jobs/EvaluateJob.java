@@ -11,7 +11,6 @@ import io.sparkac.rollout.EvalOutput;
 import io.sparkac.rollout.EvalSummary;
 import io.sparkac.rollout.EvalTask;
 import io.sparkac.rollout.Rollout;
-import io.sparkac.storage.FastLocalFileSystem;
 import io.sparkac.storage.Storage;
 import io.sparkac.run.Checkpoints;
 import io.sparkac.run.Manifest;
@@ -91,7 +90,6 @@ final class EvaluateJob implements Callable<Integer> {
   /** Evaluates a committed round's checkpoint; {@code round} and {@code episodes} default when null. */
   static Result evaluate(SparkSession spark, String runDir, Integer round, Integer episodes, boolean greedy) {
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    FastLocalFileSystem.install(jsc.hadoopConfiguration());
     Storage storage = new Storage(jsc.hadoopConfiguration());
     RunLayout layout = RunLayout.of(runDir);
     Manifest manifest = new Manifest(storage, layout);

@@ -16,7 +16,6 @@ import io.sparkac.config.TrainConfig;
 import io.sparkac.nn.MlpForward;
 import io.sparkac.nn.MlpWeights;
 import io.sparkac.nn.Networks;
-import io.sparkac.storage.FastLocalFileSystem;
 import io.sparkac.storage.Storage;
 import io.sparkac.run.Checkpoints;
 import io.sparkac.run.Manifest;
@@ -66,7 +65,6 @@ public final class TrajectoryAnalysis {
 
   /** Opens a run folder that has at least one committed round. */
   public static TrajectoryAnalysis of(SparkSession spark, String runDir) {
-    FastLocalFileSystem.install(spark.sparkContext().hadoopConfiguration());
     RunLayout layout = RunLayout.of(runDir);
     Storage storage = new Storage(spark.sparkContext().hadoopConfiguration());
     List<RoundRecord> records = new Manifest(storage, layout).readAll();

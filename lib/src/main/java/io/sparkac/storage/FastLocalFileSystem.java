@@ -18,7 +18,8 @@ import org.apache.hadoop.fs.permission.FsPermission;
  * a process, 5-20 ms each, which dominated the fixed cost of a round here.
  *
  * <p>Enabled with {@code fs.file.impl = io.sparkac.storage.FastLocalFileSystem} (the local
- * launcher and the trainer set it); files and checksums are the same as LocalFileSystem's.
+ * launcher sets it, and every {@link Storage} installs it in its configuration); files and
+ * checksums are the same as LocalFileSystem's.
  */
 public final class FastLocalFileSystem extends LocalFileSystem {
   public FastLocalFileSystem() {

@@ -27,7 +27,16 @@ import org.apache.hadoop.fs.Path;
 public final class Storage {
   private final Configuration conf;
 
+  /**
+   * Also makes {@code conf} use {@link FastLocalFileSystem} for {@code file:} (unless the user chose
+   * another implementation): Hadoop caches one file system per scheme for the whole JVM, whatever
+   * configuration asks later, so the first {@code file:} access decides for the driver and, in local
+   * mode, the executors. A plain {@code new Configuration()} used before Spark starts (the jobs'
+   * checks of the run folder) otherwise caches Hadoop's LocalFileSystem, which forks a chmod process
+   * per file it creates.
+   */
   public Storage(Configuration conf) {
+    FastLocalFileSystem.install(conf);
     this.conf = conf;
   }
 

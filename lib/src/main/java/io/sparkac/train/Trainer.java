@@ -24,7 +24,6 @@ import io.sparkac.run.RunLayout;
 import io.sparkac.run.RunLock;
 import io.sparkac.run.RunState;
 import io.sparkac.run.StartMode;
-import io.sparkac.storage.FastLocalFileSystem;
 import io.sparkac.storage.Storage;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,7 +57,6 @@ public final class Trainer {
   public Trainer(SparkSession spark, TrainConfig config, StartMode mode) {
     this.spark = spark;
     this.jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    FastLocalFileSystem.install(jsc.hadoopConfiguration());
     this.config = config;
     this.mode = mode;
     this.layout = RunLayout.of(config.run().dir());
