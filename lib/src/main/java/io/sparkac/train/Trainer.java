@@ -119,12 +119,14 @@ public final class Trainer {
         ? new AsyncSampling(spark, config, rollout, storage, layout, checkpoints, probe, history)
         : new SyncSampling(rollout, storage, layout, config.rollout().actors(), learning.collects())) {
       ActorSnapshot[] actors = start.actors() != null ? start.actors() : sampling.initialActors();
+      // The weights as plain arrays, taken off the networks once per update: sampled with, evaluated.
+      Sampling.Policy newest = policy(learner, normalizer);
       try {
         for (int u = start.firstRound(); envSteps < totalSteps && !solved; u++) {
           PhaseClock clock = new PhaseClock();
 
           // ---- roll out with the newest weights on the executors, which write the round's Parquet ----
-          Sampling.Sample sample = sampling.next(u, policy(learner, normalizer), actors);
+          Sampling.Sample sample = sampling.next(u, newest, actors);
           long rolloutNanos = clock.lap();
           for (RolloutResult r : sample.parts()) {
             for (ActorSnapshot s : r.snapshots()) {
@@ -140,16 +142,17 @@ public final class Trainer {
           normalizer = learned.normalizer();
           envSteps += learned.stats().samples();
           long learnNanos = clock.lap();
-          sampling.updated(u, sample, policy(learner, normalizer), actors, envSteps);
+          newest = policy(learner, normalizer);
+          sampling.updated(u, sample, newest, actors, envSteps);
 
           // ---- evaluate the updated policy, greedily, at the interval and at the end ----
           RoundRecord.Eval eval = RoundRecord.Eval.NONE;
           boolean last = envSteps >= totalSteps;
           long before = envSteps - learned.stats().samples();
           if (last || (evalEvery > 0 && before / evalEvery != envSteps / evalEvery)) {
-            ObservationNormalizer evalStats = normalizer;
+            Sampling.Policy evaluated = newest;
             String what = (sample.group() < 0 ? "round " : "update ") + u + ": evaluate";
-            eval = RoundRecord.Eval.of(onExecutors(() -> rollout.evaluate(learner.actorWeights(), evalStats,
+            eval = RoundRecord.Eval.of(onExecutors(() -> rollout.evaluate(evaluated.actor(), evaluated.normalizer(),
                 config.eval().episodes(), true, what)));
             solved = config.eval().hasTarget() && eval.evalReturnMean() >= config.eval().targetReturn();
           }
