@@ -137,6 +137,46 @@ public final class TrainedPolicy {
     }
   }
 
+  /**
+   * {@code java -cp <jars> io.sparkac.inference.TrainedPolicy <dir> [--round N] <obs> ...}: prints
+   * the greedy action of each observation (comma-separated floats), one line each: the index of a
+   * discrete action, the comma-separated floats of a continuous one. Exit status 2 on bad input.
+   */
+  public static void main(String[] args) {
+    if (args.length < 2) {
+      System.err.println("usage: TrainedPolicy <export-dir | run-dir> [--round N] <obs> ...   (obs: comma-separated"
+          + " floats)");
+      System.exit(2);
+    }
+    try {
+      int first = 1;
+      Integer round = null;
+      if (args.length >= 3 && args[1].equals("--round")) {
+        round = Integer.parseInt(args[2]);
+        first = 3;
+      }
+      TrainedPolicy policy = load(Path.of(args[0]), round);
+      float[][] obs = new float[args.length - first][];
+      for (int i = first; i < args.length; i++) {
+        String[] parts = args[i].split(",");
+        obs[i - first] = new float[parts.length];
+        for (int k = 0; k < parts.length; k++) {
+          obs[i - first][k] = Float.parseFloat(parts[k].trim());
+        }
+      }
+      for (float[] a : policy.actBatch(obs)) {
+        StringBuilder line = new StringBuilder();
+        for (int k = 0; k < a.length; k++) {
+          line.append(k == 0 ? "" : ",").append(policy.discrete() ? String.valueOf((int) a[k]) : String.valueOf(a[k]));
+        }
+        System.out.println(line);
+      }
+    } catch (IllegalArgumentException e) {
+      System.err.println("error: " + e.getMessage());
+      System.exit(2);
+    }
+  }
+
   private static <T> T read(Path file, Class<T> type) {
     try {
       return JSON.readValue(file.toFile(), type);
