@@ -111,7 +111,9 @@ public final class EnvironmentChecker {
       List<Frame> second = rollout(actions);
       checkSameTrajectory(first, second);
       checkSeedsGiveDifferentStarts();
-      checkStateAndRestore(actions);
+      if (!(env instanceof io.sparkac.env.python.PythonEnvironment p && p.spec().restartEpisodes())) {
+        checkStateAndRestore(actions); // a Python environment with env.python-episodes = restart keeps no state
+      }
       checkInvalidActionsAreRejected();
       return new Report(name, steps, warnings);
     }
@@ -123,7 +125,8 @@ public final class EnvironmentChecker {
       if (id == null || id.isBlank()) {
         throw fail("id() must return a non-blank id, got: " + (id == null ? "null" : "'" + id + "'"));
       }
-      name = id + " (" + env.getClass().getName() + ")";
+      name = id + " (" + (env instanceof io.sparkac.env.python.PythonEnvironment p ? p.spec().describe()
+          : env.getClass().getName()) + ")";
 
       Space obs = call("observationSpace()", env::observationSpace);
       if (obs == null) {
