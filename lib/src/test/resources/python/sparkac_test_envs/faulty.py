@@ -11,14 +11,18 @@ from .spaces import Box, Discrete
 
 
 class _Counted(CartPole):
-    def __init__(self, at_step=3):
+    """Breaks at its at_step-th step; with in_tasks_only, only in a worker of a Spark task (not in
+    the driver's check)."""
+
+    def __init__(self, at_step=3, in_tasks_only=False):
         CartPole.__init__(self)
         self.at_step = at_step
+        self.in_tasks_only = in_tasks_only
         self.count = 0
 
     def step(self, action):
         self.count += 1
-        if self.count == self.at_step:
+        if self.count == self.at_step and (not self.in_tasks_only or "SPARKAC_TASK_ATTEMPT" in os.environ):
             self.fault()
         return CartPole.step(self, action)
 

@@ -33,6 +33,8 @@ import org.apache.commons.text.similarity.LevenshteinDistance;
  */
 public final class ConfigLoader {
   private static final String DEFAULTS = "io/sparkac/config/defaults.conf";
+  /** The one object whose keys are not sparkac's: env.python's keyword arguments. */
+  private static final String FREE_FORM = "env.python-kwargs.";
 
   private ConfigLoader() {}
 
@@ -121,6 +123,9 @@ public final class ConfigLoader {
     }
     for (Map.Entry<String, ConfigValue> e : user.entrySet()) {
       String key = e.getKey();
+      if (key.startsWith(FREE_FORM)) {
+        continue; // keyword arguments of a Python environment: the environment's own names
+      }
       if (!known.contains(key)) {
         throw new ConfigException(key, e.getValue().unwrapped(), unknownKey(key, known));
       }

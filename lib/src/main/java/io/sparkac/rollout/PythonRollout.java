@@ -207,8 +207,11 @@ final class PythonRollout {
       String where = e.envIndex() >= 0 ? "actor " + (range.from() + e.envIndex())
           : "the worker of actors " + range.from() + "-" + (range.to() - 1);
       String when = step >= 0 ? "round " + round + ", step " + step + " of the round" : "round " + round;
-      throw new PythonEnvException(spec.describe() + ", " + where + " (" + when + ", " + what + "): " + e.detail(),
-          e.detail(), e.envIndex(), e);
+      // Without the worker's exception as the cause: this message is the one the user sees.
+      PythonEnvException named = new PythonEnvException(spec.describe() + ", " + where + " (" + when + ", " + what
+          + "): " + e.detail(), e.detail(), e.envIndex(), e.getCause());
+      named.setStackTrace(e.getStackTrace());
+      throw named;
     }
   }
 

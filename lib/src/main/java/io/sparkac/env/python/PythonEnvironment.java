@@ -62,6 +62,7 @@ public final class PythonEnvironment implements Environment, AutoCloseable {
         return sharedView(w, slot);
       }
       w = PythonWorker.start(spec, 1);
+      w.markShared();
       SHARED.put(spec, w);
       Runtime.getRuntime().addShutdownHook(new Thread(w::close, "sparkac-python-worker-shutdown"));
       return sharedView(w, 0);

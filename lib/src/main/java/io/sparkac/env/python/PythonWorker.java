@@ -76,6 +76,7 @@ public final class PythonWorker implements AutoCloseable {
   private final DataInputStream in;
   private final OutputStream out;
   private final Deque<String> stderrTail = new ArrayDeque<>();
+  private volatile boolean shared;
   private volatile long deadlineNanos;
   private volatile boolean timedOut;
   private boolean broken;
@@ -534,11 +535,16 @@ public final class PythonWorker implements AutoCloseable {
     }
   }
 
-  /** Workers of this JVM that are running (tests: none may outlive its task). */
+  /** Marks a worker that serves the JVM's single environments ({@link PythonEnvironment#shared}). */
+  void markShared() {
+    shared = true;
+  }
+
+  /** Task workers (not shared ones) of this JVM that are running: none may outlive its task. */
   public static int live() {
     int n = 0;
     for (PythonWorker w : LIVE) {
-      if (w.process.isAlive()) {
+      if (!w.shared && w.process.isAlive()) {
         n++;
       }
     }

@@ -187,7 +187,7 @@ class Worker:
 
     def reset(self, payload):
         (k,) = struct.unpack_from("<I", payload)
-        pairs = np.frombuffer(payload, dtype=np.dtype([("i", "<u4"), ("s", "<i8")]), count=k, offset=4)
+        pairs = np.frombuffer(payload, dtype=np.dtype([("i", "<u4"), ("s", "<u8")]), count=k, offset=4)
         out = np.empty((k, self.obs_size), dtype=np.float32)
         for j in range(k):
             self.do_reset(int(pairs["i"][j]), int(pairs["s"][j]), out[j])
@@ -206,7 +206,7 @@ class Worker:
             flat = np.frombuffer(payload, dtype="<f4", count=k * d, offset=off)
             off += 4 * k * d
             actions = [flat[j * d:(j + 1) * d].reshape(self.action_shape).astype(self.action_dtype) for j in range(k)]
-        seeds = np.frombuffer(payload, dtype="<i8", count=k, offset=off).tolist() if autoreset else None
+        seeds = np.frombuffer(payload, dtype="<u8", count=k, offset=off).tolist() if autoreset else None
         obs_out = np.empty((k, self.obs_size), dtype=np.float32)
         rewards = np.empty(k, dtype=np.float64)
         terminated = np.zeros(k, dtype=np.uint8)
