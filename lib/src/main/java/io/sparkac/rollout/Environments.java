@@ -23,7 +23,7 @@ public final class Environments {
       try {
         return PythonEnvironment.shared(spec);
       } catch (PythonEnvException e) {
-        throw new ConfigException(spec.key(), spec.value(), e.getMessage(), e);
+        throw new ConfigException(spec.key(), spec.value(), e.detail(), e);
       }
     }
     return EnvFactory.create(env.id(), env.className());

@@ -34,9 +34,9 @@ class Failure(Exception):
         self.status = status
 
 
-def describe_exception(what):
+def describe_exception(what, note=""):
     text = traceback.format_exc()
-    return what + " raised an exception in Python:\n" + text.rstrip()
+    return what + " raised an exception in Python" + note + ":\n" + text.rstrip()
 
 
 def watch_parent():
@@ -103,7 +103,7 @@ class Worker:
                 import importlib
                 obj = importlib.import_module(module_name)
             except Exception:
-                raise Failure(-1, describe_exception("import %s (sys.path: %s)" % (module_name, sys.path)))
+                raise Failure(-1, describe_exception("import %s" % module_name, " (sys.path: %s)" % sys.path))
             try:
                 for part in attr.split("."):
                     obj = getattr(obj, part)

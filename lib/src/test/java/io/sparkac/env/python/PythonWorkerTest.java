@@ -244,15 +244,17 @@ class PythonWorkerTest {
         "env.python-path=[\"" + PythonTestEnvs.modules() + "\"]"));
     assertThatThrownBy(() -> Environments.create(config.env()))
         .isInstanceOf(ConfigException.class)
-        .hasMessageStartingWith("env.python = \"no_such_pkg.envs:Grid\": env.python = \"no_such_pkg.envs:Grid\":"
-            + " import no_such_pkg.envs (sys.path: [")
+        .hasMessageStartingWith("env.python = \"no_such_pkg.envs:Grid\": import no_such_pkg.envs raised an exception in"
+            + " Python (sys.path: [")
+        .hasMessageContaining("]):\nTraceback (most recent call last):")
         .hasMessageContaining(PythonTestEnvs.modules().toString())
         .hasMessageEndingWith("ModuleNotFoundError: No module named 'no_such_pkg'");
     var noPython = ConfigLoader.parse("", List.of("env.python=" + PythonTestEnvs.CARTPOLE,
         "env.python-executable=/no/such/python3"));
     assertThatThrownBy(() -> Environments.create(noPython.env()))
         .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("env.python-executable = \"/no/such/python3\": cannot start it");
+        .hasMessageContaining("env.python-executable = \"/no/such/python3\": cannot start it")
+        .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo("env.python"));
   }
 
   @Test
