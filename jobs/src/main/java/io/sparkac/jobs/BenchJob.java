@@ -181,7 +181,8 @@ final class BenchJob implements Callable<Integer> {
         o.add("learner.driver-max-samples=" + Math.max(config.learner().minibatchSize(), perRound / 4));
       }
       TrainConfig c = ConfigLoader.parse(ConfigLoader.render(config), o);
-      TrainResult result = new Trainer(spark, c, StartMode.FRESH).run();
+      Trainer trainer = new Trainer(spark, c, StartMode.FRESH);
+      TrainResult result = trainer.run();
       List<RoundRecord> measured = result.rounds().subList(3, result.rounds().size() - 1); // last round evaluates
       System.out.printf("  %6s  %11d  %8.1f  %10.1f  %10.1f  %8.1f  %7.1f  %8.1f  %13.1f  %s%n",
           streamed ? actorsN + "s" : String.valueOf(actorsN),
@@ -189,6 +190,8 @@ final class BenchJob implements Callable<Integer> {
           ms(measured, r -> r.phases().rolloutComputeSeconds()), ms(measured, r -> r.phases().writeSeconds()),
           ms(measured, r -> r.phases().readSeconds()), ms(measured, r -> r.phases().learnSeconds()),
           ms(measured, r -> r.phases().checkpointSeconds()), spreadMs(measured, r -> r.phases().overheadSeconds()));
+      // the same figures as train --profile prints for a real run, commit included
+      System.out.println("          " + trainer.profileSummary());
     }
     if (streamable) {
       System.out.println("  (256s: the same rounds streamed, learner.driver-max-samples a quarter of a round)");
