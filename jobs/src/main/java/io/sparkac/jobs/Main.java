@@ -153,6 +153,12 @@ public final class Main {
 
     @Override
     public Integer call() throws Exception {
+      try {
+        Class.forName("org.openjdk.jmh.Main");
+      } catch (ClassNotFoundException e) {
+        throw new UsageException("jmh: JMH is not on this classpath: the application jar leaves JMH and the"
+            + " benchmarks out; run them with the local launcher, jobs/sparkac jmh");
+      }
       org.openjdk.jmh.Main.main(args.toArray(String[]::new)); // it exits the JVM itself
       return 0;
     }
