@@ -3,6 +3,8 @@ package io.sparkac.rollout;
 import io.sparkac.config.ActorRange;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.env.Environment;
+import io.sparkac.run.RoundRecord;
+import io.sparkac.trajectory.TrajectoryMetadata;
 import io.sparkac.env.StepResult;
 import io.sparkac.nn.MlpForward;
 import io.sparkac.numeric.NonFiniteValueException;
@@ -155,7 +157,8 @@ public final class RolloutTask implements FlatMapFunction<Iterator<ActorRange>, 
     long computed = System.nanoTime();
     Path file = new Path(roundDir, range.fileName());
     FileDigest digest = TrajectoryWriter.write(batch,
-        new TrajectoryWriter.Shared(config.run().id(), p.policyVersion(), executorId, false), file, attempt,
+        new TrajectoryWriter.Shared(config.run().id(), p.policyVersion(), executorId, false,
+            TrajectoryMetadata.of(RoundRecord.SCHEMA_VERSION, config.run().id(), envs[0])), file, attempt,
         hadoopConf.value().value());
     long written = System.nanoTime();
 
