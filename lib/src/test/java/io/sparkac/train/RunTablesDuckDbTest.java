@@ -31,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
 class RunTablesDuckDbTest {
   /** The root README's DuckDB example, run from the folder that holds {@code runs/}. */
   static final String README_EXAMPLE = """
-      select t.round, count(*) as steps, sum(t.reward) as reward, m.episode_return_mean, m.eval_return_mean
+      select t.round, count(*) as steps, count(*) filter (where t.terminated or t.truncated) as episodes_ended,
+             avg(t.vf_pred) as mean_value, m.episode_return_mean, m.eval_return_mean
       from read_parquet('runs/cartpole/trajectories/*/*.parquet', hive_partitioning = true) t
       join read_json('runs/cartpole/manifest/round-*.json') m using (round)  -- committed rounds only
       group by all
@@ -39,7 +40,7 @@ class RunTablesDuckDbTest {
       """;
   /** The README's query of a trajectory file's metadata. */
   static final String README_METADATA = """
-      select decode(key) as key, decode(value) as value
+      select distinct decode(key) as key, decode(value) as value
       from parquet_kv_metadata('runs/cartpole/trajectories/round=0/*.parquet')
       where decode(key) like 'sparkac.%'
       """;
@@ -97,7 +98,14 @@ class RunTablesDuckDbTest {
       assertThat(rows.get(0).get("eval_return_mean")).as("round 0 was not evaluated: null, not \"NaN\"").isNull();
       assertThat(rows.get(1).get("eval_return_mean")).isInstanceOf(Double.class);
       assertThat(rows.get(2).get("eval_return_mean")).isInstanceOf(Double.class);
-      assertThat(rows.get(2).get("reward")).isInstanceOf(Double.class);
+      assertThat(rows.get(2).get("mean_value")).isInstanceOf(Double.class);
+      // the episodes that ended in the rows of a round are those its manifest entry counted
+      List<Map<String, Object>> counted = query(c, "select round, episodes_in_round"
+          + " from read_json('runs/cartpole/manifest/round-*.json') order by round");
+      assertThat(rows).extracting(r -> ((Number) r.get("episodes_ended")).longValue()).isEqualTo(counted.stream()
+          .map(r -> ((Number) r.get("episodes_in_round")).longValue()).toList());
+      assertThat(rows.get(0).get("episodes_ended")).as("random CartPole episodes end within 32 steps")
+          .isNotEqualTo(0L);
     }
   }
 
