@@ -3,6 +3,8 @@ package io.sparkac.rollout;
 import io.sparkac.config.ActorRange;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.env.Environment;
+import io.sparkac.run.RoundRecord;
+import io.sparkac.trajectory.TrajectoryMetadata;
 import io.sparkac.env.StepResult;
 import io.sparkac.env.python.PythonEnvironment;
 import io.sparkac.env.python.PythonWorker;
@@ -198,6 +200,7 @@ public final class EvalTask implements FlatMapFunction<Iterator<ActorRange>, Eva
     TaskContext task = TaskContext.get();
     long attempt = task == null ? 0 : task.taskAttemptId();
     TrajectoryWriter.write(sorted, new TrajectoryWriter.Shared(config.run().id(), output.policyVersion(), executor,
-        true), new Path(output.dir(), range.fileName()), attempt, hadoopConf.value().value());
+        true, TrajectoryMetadata.of(RoundRecord.SCHEMA_VERSION, config.run().id(), Environments.create(config.env()))),
+        new Path(output.dir(), range.fileName()), attempt, hadoopConf.value().value());
   }
 }

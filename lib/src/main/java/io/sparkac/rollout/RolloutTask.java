@@ -7,8 +7,10 @@ import io.sparkac.env.StepResult;
 import io.sparkac.nn.MlpForward;
 import io.sparkac.numeric.NonFiniteValueException;
 import io.sparkac.random.Seeds;
+import io.sparkac.run.RoundRecord;
 import io.sparkac.storage.FileDigest;
 import io.sparkac.trajectory.RowBatch;
+import io.sparkac.trajectory.TrajectoryMetadata;
 import io.sparkac.trajectory.TrajectoryWriter;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -176,7 +178,9 @@ public final class RolloutTask implements FlatMapFunction<Iterator<ActorRange>, 
       long start, long computed) {
     Path file = new Path(roundDir, range.fileName());
     FileDigest digest = TrajectoryWriter.write(batch,
-        new TrajectoryWriter.Shared(config.run().id(), p.policyVersion(), executorId, false), file, attempt,
+        new TrajectoryWriter.Shared(config.run().id(), p.policyVersion(), executorId, false,
+            TrajectoryMetadata.of(RoundRecord.SCHEMA_VERSION, config.run().id(), Environments.create(config.env()))),
+        file, attempt,
         hadoopConf.value().value());
     long written = System.nanoTime();
     double[] r = returns.stream().mapToDouble(Double::doubleValue).toArray();
