@@ -24,16 +24,27 @@ public final class PolicyExport {
 
   private PolicyExport() {}
 
-  /** Writes {@code policy}'s export into {@code dir}; returns the files written. */
+  /** Writes {@code policy}'s export into {@code dir} with MatMul layers; returns the files written. */
   public static List<Path> write(TrainedPolicy policy, Path dir) throws IOException {
+    return write(policy, dir, false);
+  }
+
+  /**
+   * Writes {@code policy}'s export into {@code dir}; {@code exact}: ONNX graphs that compute each
+   * layer in the project's order of float operations (see {@link OnnxExport#actor(TrainedPolicy,
+   * boolean)}). Returns the files written.
+   */
+  public static List<Path> write(TrainedPolicy given, Path dir, boolean exact) throws IOException {
     checkTarget(dir);
+    TrainedPolicy policy = given.info().onnx() == null ? given : TrainedPolicy.of(given.info().withOnnx(
+        given.info().onnx().withExact(exact)), given.actorWeights(), given.criticWeights());
     Files.createDirectories(dir);
     Path tmp = Files.createTempDirectory(dir, "_export");
     try {
       policy.writeJson(tmp);
-      writeProto(tmp.resolve(OnnxExport.POLICY_FILE), out -> OnnxExport.actor(policy).writeTo(out));
+      writeProto(tmp.resolve(OnnxExport.POLICY_FILE), out -> OnnxExport.actor(policy, exact).writeTo(out));
       if (policy.hasValue()) {
-        writeProto(tmp.resolve(OnnxExport.VALUE_FILE), out -> OnnxExport.critic(policy).writeTo(out));
+        writeProto(tmp.resolve(OnnxExport.VALUE_FILE), out -> OnnxExport.critic(policy, exact).writeTo(out));
       }
       // policy.json last: a folder with it is a whole export.
       List<String> order = List.of(TrainedPolicy.WEIGHTS_JSON, OnnxExport.POLICY_FILE, OnnxExport.VALUE_FILE,
