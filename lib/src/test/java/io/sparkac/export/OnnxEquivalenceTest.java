@@ -46,7 +46,7 @@ class OnnxEquivalenceTest {
   @MethodSource("cases")
   void onnxRuntimeTakesTheProjectsActions(String run, boolean normalised, boolean exact, @TempDir Path out)
       throws Exception {
-    TrainedPolicy trained = TrainedPolicy.load(ExportedRuns.run(run));
+    TrainedPolicy trained = ExportedRuns.policy(run);
     TrainedPolicy policy = trained;
     if (run.equals(ExportedRuns.PLAIN)) {
       assertThat(trained.info().normalization()).isNull();

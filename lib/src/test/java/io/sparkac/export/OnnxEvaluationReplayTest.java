@@ -43,7 +43,7 @@ class OnnxEvaluationReplayTest {
   @ParameterizedTest(name = "{0}, exact: {1}")
   @MethodSource("runs")
   void onnxGreedyEpisodesGiveTheTrainJobsFigure(String run, boolean exact, @TempDir Path out) throws Exception {
-    TrainedPolicy policy = TrainedPolicy.load(ExportedRuns.run(run));
+    TrainedPolicy policy = ExportedRuns.policy(run);
     PolicyExport.write(policy, out, exact);
     PolicyInfo info = TrainedPolicy.load(out).info();
     assertThat(info.source().evalEpisodes()).isEqualTo(100);

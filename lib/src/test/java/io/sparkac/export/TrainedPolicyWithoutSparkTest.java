@@ -27,8 +27,7 @@ class TrainedPolicyWithoutSparkTest {
 
   @Test
   void fromAnExportFolderWithTheLibraryAndJacksonOnly(@TempDir Path out) throws Exception {
-    Path run = ExportedRuns.run("CartPole-v1");
-    TrainedPolicy policy = TrainedPolicy.load(run);
+    TrainedPolicy policy = ExportedRuns.policy("CartPole-v1");
     PolicyExport.write(policy, out);
     List<String> cp = new ArrayList<>(List.of(libClasses()));
     for (String e : classpath()) {
