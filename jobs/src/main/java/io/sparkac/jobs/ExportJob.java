@@ -20,12 +20,13 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "export", header = "Export a committed round's policy as ONNX and JSON.",
     mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-    customSynopsis = "export <run-dir> [--round N] [--out DIR]",
+    customSynopsis = "export <run-dir> [--round N] [--out DIR] [--exact]",
     description = {"Write a committed round's policy (default: the last round) into DIR (default: <run-dir>-export):"
         + " policy.onnx (the actor, ONNX opset 17, normalisation folded in; outputs logits and the greedy action, or"
         + " the Gaussian mean, log-std and the greedy action), value.onnx (the critic), policy.json (what the policy"
         + " is and where it came from) and weights.json (for TrainedPolicy and serve)."},
-    footer = {"%nExamples:", "  export runs/cartpole", "  export runs/cartpole --round 20 --out /tmp/cartpole-policy"})
+    footer = {"%nExamples:", "  export runs/cartpole", "  export runs/cartpole --round 20 --out /tmp/cartpole-policy",
+        "  export runs/pendulum --exact"})
 final class ExportJob implements Callable<Integer> {
   @Parameters(arity = "0..1", paramLabel = "<run-dir>", description = "the run folder")
   String runDir;
@@ -35,6 +36,10 @@ final class ExportJob implements Callable<Integer> {
 
   @Option(names = "--out", paramLabel = "DIR", description = "the export folder (default: <run-dir>-export)")
   String out;
+
+  @Option(names = "--exact", description = "ONNX layers in the project's order of float operations (ONNX Runtime"
+      + " then gives TrainedPolicy's outputs bit for bit; a larger, slower graph) instead of MatMul and Tanh")
+  boolean exact;
 
   @Override
   public Integer call() throws IOException {
@@ -47,7 +52,7 @@ final class ExportJob implements Callable<Integer> {
     List<Path> written;
     try {
       policy = RunPolicy.read(runDir, round);
-      written = PolicyExport.write(policy, target);
+      written = PolicyExport.write(policy, target, exact);
     } catch (IllegalArgumentException e) {
       throw new Main.UsageException("export: " + e.getMessage());
     }

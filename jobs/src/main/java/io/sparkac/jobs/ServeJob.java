@@ -64,7 +64,11 @@ final class ServeJob implements Callable<Integer> {
     int maxBody = whole("serve", "--max-body-bytes", maxBodyText, 1);
     TrainedPolicy policy;
     try {
-      policy = TrainedPolicy.load(Path.of(dir), round);
+      // A run folder at a Hadoop URI (hdfs:, s3a:) is read through the run package; a local folder
+      // may be an export folder or a run folder.
+      boolean uri = dir.matches("^[a-zA-Z][a-zA-Z0-9+.-]+:.*") && !dir.startsWith("file:");
+      policy = uri ? io.sparkac.export.RunPolicy.read(dir, round)
+          : TrainedPolicy.load(Path.of(dir.startsWith("file:") ? java.net.URI.create(dir).getPath() : dir), round);
     } catch (IllegalArgumentException e) {
       throw new Main.UsageException("serve: " + e.getMessage());
     }

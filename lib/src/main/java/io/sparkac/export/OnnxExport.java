@@ -56,13 +56,24 @@ public final class OnnxExport {
       outs.add(new PolicyInfo.Output("action", "float", new long[] {-1, d},
           "the greedy action: the mean clipped to the action bounds"));
     }
-    return new PolicyInfo.Onnx(OPSET, POLICY_FILE, critic ? VALUE_FILE : null, INPUT, outs, critic ? VALUE : null);
+    return new PolicyInfo.Onnx(OPSET, POLICY_FILE, critic ? VALUE_FILE : null, INPUT, outs, critic ? VALUE : null,
+        false);
   }
 
-  /** The actor's graph. */
+  /** The actor's graph, with MatMul layers. */
   public static ModelProto actor(TrainedPolicy policy) {
+    return actor(policy, false);
+  }
+
+  /**
+   * The actor's graph; {@code exact}: each dense layer and tanh as the project's forward pass
+   * computes them, operation for operation (see {@link Graph#exactDense}), so that ONNX Runtime
+   * gives its bits; else MatMul and Tanh, which runtimes compute in their own order (with fused
+   * multiply-adds), within 1e-6 of it.
+   */
+  public static ModelProto actor(TrainedPolicy policy, boolean exact) {
     PolicyInfo info = policy.info();
-    Graph g = new Graph("sparkac-policy");
+    Graph g = new Graph("sparkac-policy", exact);
     String x = g.preprocess(info);
     MlpWeights w = policy.actorWeights();
     String out = g.mlp(w, x, info.action().discrete() ? "logits" : "actor_out", "actor");
@@ -92,11 +103,11 @@ public final class OnnxExport {
   }
 
   /** The critic's graph; the policy must have a critic. */
-  public static ModelProto critic(TrainedPolicy policy) {
+  public static ModelProto critic(TrainedPolicy policy, boolean exact) {
     if (!policy.hasValue()) {
       throw new IllegalArgumentException("the policy has no critic");
     }
-    Graph g = new Graph("sparkac-value");
+    Graph g = new Graph("sparkac-value", exact);
     String x = g.preprocess(policy.info());
     g.mlp(policy.criticWeights(), x, VALUE, "critic");
     g.output(VALUE, TensorProto.DataType.FLOAT, 1);
@@ -110,10 +121,12 @@ public final class OnnxExport {
   /** A graph under construction. */
   private static final class Graph {
     private final GraphProto.Builder graph = GraphProto.newBuilder();
+    private final boolean exact;
     private int nodes;
 
-    Graph(String name) {
+    Graph(String name, boolean exact) {
       graph.setName(name);
+      this.exact = exact;
     }
 
     /** The float input, normalised when the policy normalises; returns the name of the network's input. */
@@ -143,24 +156,96 @@ public final class OnnxExport {
       int layers = sizes.length - 1;
       String h = x;
       for (int l = 0; l < layers; l++) {
-        String wName = prefix + "_w" + l;
-        graph.addInitializer(tensor(wName, new long[] {sizes[l], sizes[l + 1]}, w.weights()[l]));
         String bName = prefix + "_b" + l;
         graph.addInitializer(tensor(bName, new long[] {sizes[l + 1]}, w.biases()[l]));
-        node("MatMul", List.of(h, wName), prefix + "_matmul" + l);
         boolean last = l == layers - 1;
         String z = last ? outName : prefix + "_dense" + l;
-        node("Add", List.of(prefix + "_matmul" + l, bName), z);
+        if (exact) {
+          exactDense(h, sizes[l], sizes[l + 1], w.weights()[l], bName, z, prefix + "_l" + l);
+        } else {
+          String wName = prefix + "_w" + l;
+          graph.addInitializer(tensor(wName, new long[] {sizes[l], sizes[l + 1]}, w.weights()[l]));
+          node("MatMul", List.of(h, wName), prefix + "_matmul" + l);
+          node("Add", List.of(prefix + "_matmul" + l, bName), z);
+        }
         if (!last) {
-          String act = switch (w.hidden()) {
-            case TANH -> "Tanh";
-            case RELU -> "Relu";
-          };
-          node(act, List.of(z), prefix + "_hidden" + l);
-          h = prefix + "_hidden" + l;
+          String hidden = prefix + "_hidden" + l;
+          switch (w.hidden()) {
+            case TANH -> {
+              if (exact) {
+                exactTanh(z, hidden, prefix + "_tanh" + l);
+              } else {
+                node("Tanh", List.of(z), hidden);
+              }
+            }
+            case RELU -> node("Relu", List.of(z), hidden);
+          }
+          h = hidden;
         }
       }
       return outName;
+    }
+
+    /**
+     * y = b, then y = y + x_i * W[i] for each input i in ascending order, a Mul and an Add each
+     * rounded to float: the order of operations of the project's kernels ({@code DenseKernel}), so
+     * the result has their bits. Each input column comes from one Split of x.
+     */
+    void exactDense(String x, int nIn, int nOut, float[] w, String bias, String out, String prefix) {
+      List<String> cols = new ArrayList<>();
+      if (nIn == 1) {
+        cols.add(x);
+      } else {
+        for (int i = 0; i < nIn; i++) {
+          cols.add(prefix + "_x" + i);
+        }
+        NodeProto.Builder split = NodeProto.newBuilder().setOpType("Split").setName("Split_" + nodes++).addInput(x)
+            .addAttribute(intAttr("axis", 1));
+        cols.forEach(split::addOutput);
+        graph.addNode(split);
+      }
+      String acc = bias;
+      for (int i = 0; i < nIn; i++) {
+        String row = prefix + "_w" + i;
+        graph.addInitializer(tensor(row, new long[] {nOut}, java.util.Arrays.copyOfRange(w, i * nOut, (i + 1) * nOut)));
+        node("Mul", List.of(cols.get(i), row), prefix + "_xw" + i);
+        String next = i == nIn - 1 ? out : prefix + "_acc" + i;
+        node("Add", List.of(acc, prefix + "_xw" + i), next);
+        acc = next;
+      }
+    }
+
+    /**
+     * The project's rational tanh ({@code MlpForward.tanh}) in float operations, in its order:
+     * x = max(-9, min(9, v)); p and q by Horner's rule in x^2; max(-1, min(1, x p / q)).
+     */
+    void exactTanh(String v, String out, String prefix) {
+      float[] c = io.sparkac.nn.MlpForward.tanhConstants(); // CLAMP, A1..A13, B0..B6
+      node("Min", List.of(v, scalar(prefix + "_clamp", c[0])), prefix + "_min");
+      node("Max", List.of(prefix + "_min", scalar(prefix + "_mclamp", -c[0])), prefix + "_x");
+      String x = prefix + "_x";
+      String x2 = prefix + "_x2";
+      node("Mul", List.of(x, x), x2);
+      // p = x2 * A13 + A11, then p = x2 * p + A9 ... A1.
+      String p = horner(x2, new float[] {c[7], c[6], c[5], c[4], c[3], c[2], c[1]}, prefix + "_p");
+      node("Mul", List.of(x, p), prefix + "_xp");
+      String q = horner(x2, new float[] {c[11], c[10], c[9], c[8]}, prefix + "_q");
+      node("Div", List.of(prefix + "_xp", q), prefix + "_ratio");
+      node("Min", List.of(prefix + "_ratio", scalar(prefix + "_one", 1f)), prefix + "_rmin");
+      node("Max", List.of(prefix + "_rmin", scalar(prefix + "_mone", -1f)), out);
+    }
+
+    /** r = x2 * k[0] + k[1]; then r = x2 * r + k[j] for the rest; returns r's name. */
+    private String horner(String x2, float[] k, String prefix) {
+      node("Mul", List.of(x2, scalar(prefix + "_k0", k[0])), prefix + "_m0");
+      String r = prefix + "_s0";
+      node("Add", List.of(prefix + "_m0", scalar(prefix + "_k1", k[1])), r);
+      for (int j = 2; j < k.length; j++) {
+        node("Mul", List.of(x2, r), prefix + "_m" + (j - 1));
+        node("Add", List.of(prefix + "_m" + (j - 1), scalar(prefix + "_k" + j, k[j])), prefix + "_s" + (j - 1));
+        r = prefix + "_s" + (j - 1);
+      }
+      return r;
     }
 
     void node(String op, List<String> inputs, String output, AttributeProto... attrs) {

@@ -24,16 +24,32 @@ public final class PolicyExport {
 
   private PolicyExport() {}
 
-  /** Writes {@code policy}'s export into {@code dir}; returns the files written. */
+  /** Writes {@code policy}'s export into {@code dir} with MatMul layers; returns the files written. */
   public static List<Path> write(TrainedPolicy policy, Path dir) throws IOException {
+    return write(policy, dir, false);
+  }
+
+  /**
+   * Writes {@code policy}'s export into {@code dir}; {@code exact}: ONNX graphs that compute each
+   * layer in the project's order of float operations (see {@link OnnxExport#actor(TrainedPolicy,
+   * boolean)}). Returns the files written.
+   */
+  public static List<Path> write(TrainedPolicy given, Path dir, boolean exact) throws IOException {
     checkTarget(dir);
+    TrainedPolicy policy = given.info().onnx() == null ? given : TrainedPolicy.of(given.info().withOnnx(
+        given.info().onnx().withExact(exact)), given.actorWeights(), given.criticWeights());
     Files.createDirectories(dir);
-    Path tmp = Files.createTempDirectory(dir, "_export");
+    try (Stream<Path> entries = Files.list(dir)) {
+      for (Path stale : (Iterable<Path>) entries.filter(p -> p.getFileName().toString().startsWith(TMP_PREFIX))::iterator) {
+        deleteFolder(stale);
+      }
+    }
+    Path tmp = Files.createTempDirectory(dir, TMP_PREFIX);
     try {
       policy.writeJson(tmp);
-      writeProto(tmp.resolve(OnnxExport.POLICY_FILE), out -> OnnxExport.actor(policy).writeTo(out));
+      writeProto(tmp.resolve(OnnxExport.POLICY_FILE), out -> OnnxExport.actor(policy, exact).writeTo(out));
       if (policy.hasValue()) {
-        writeProto(tmp.resolve(OnnxExport.VALUE_FILE), out -> OnnxExport.critic(policy).writeTo(out));
+        writeProto(tmp.resolve(OnnxExport.VALUE_FILE), out -> OnnxExport.critic(policy, exact).writeTo(out));
       }
       // policy.json last: a folder with it is a whole export.
       List<String> order = List.of(TrainedPolicy.WEIGHTS_JSON, OnnxExport.POLICY_FILE, OnnxExport.VALUE_FILE,
@@ -51,13 +67,24 @@ public final class PolicyExport {
       }
       return written;
     } finally {
-      try (Stream<Path> left = Files.list(tmp)) {
-        for (Path p : (Iterable<Path>) left::iterator) {
-          Files.deleteIfExists(p);
-        }
-      }
-      Files.deleteIfExists(tmp);
+      deleteFolder(tmp);
     }
+  }
+
+  private static final String TMP_PREFIX = "_export";
+
+  /** Deletes a flat folder of files (an export's temporary folder). */
+  private static void deleteFolder(Path folder) throws IOException {
+    if (!Files.isDirectory(folder)) {
+      Files.deleteIfExists(folder);
+      return;
+    }
+    try (Stream<Path> left = Files.list(folder)) {
+      for (Path p : (Iterable<Path>) left::iterator) {
+        Files.deleteIfExists(p);
+      }
+    }
+    Files.deleteIfExists(folder);
   }
 
   /** Refuses a file, or a folder that holds anything but an earlier export's files. */
@@ -70,8 +97,9 @@ public final class PolicyExport {
       return;
     }
     try (Stream<Path> entries = Files.list(dir)) {
-      List<String> other = entries.map(p -> p.getFileName().toString()).filter(n -> !FILES.contains(n)).sorted()
-          .toList();
+      // _export*: the temporary folder of an export that was killed; the next export removes it.
+      List<String> other = entries.map(p -> p.getFileName().toString())
+          .filter(n -> !FILES.contains(n) && !n.startsWith(TMP_PREFIX)).sorted().toList();
       if (!other.isEmpty()) {
         throw new IllegalArgumentException("--out " + dir + " holds " + other.size() + " entries that are not an "
             + "export's (" + String.join(", ", other.subList(0, Math.min(5, other.size()))) + (other.size() > 5

@@ -80,9 +80,20 @@ public record PolicyInfo(int format, Env env, Observation observation, Action ac
    * @param input the input of both graphs: the raw observations, float [batch, observation size]
    * @param outputs the actor's outputs, by name
    * @param valueOutput the critic's output, float [batch, 1]
+   * @param exact whether the graphs compute each layer in the project's order of float operations
+   *     (export --exact: their outputs are TrainedPolicy's, bit for bit) rather than with MatMul and Tanh
    */
   public record Onnx(int opset, String policy, String value, String input, List<Output> outputs,
-      String valueOutput) {}
+      String valueOutput, boolean exact) {
+    public Onnx withExact(boolean e) {
+      return new Onnx(opset, policy, value, input, outputs, valueOutput, e);
+    }
+  }
+
+  /** The same description with {@code onnx} replaced. */
+  public PolicyInfo withOnnx(Onnx o) {
+    return new PolicyInfo(format, env, observation, action, source, normalization, network, o);
+  }
 
   /** One output of an ONNX graph: its name, element type, shape ({@code -1}: the batch) and meaning. */
   public record Output(String name, String type, long[] shape, String meaning) {}

@@ -1,5 +1,6 @@
 package io.sparkac.export;
 
+import io.sparkac.inference.TrainedPolicy;
 import io.sparkac.testing.SmallRuns;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -21,9 +22,15 @@ final class ExportedRuns {
   /** The CartPole run without observation normalisation. */
   static final String PLAIN = "CartPole-v1 (no normalisation)";
   private static final Map<String, Path> RUNS = new LinkedHashMap<>();
+  private static final Map<String, TrainedPolicy> POLICIES = new LinkedHashMap<>();
   private static Path root;
 
   private ExportedRuns() {}
+
+  /** The last round's policy of {@code name}'s run, read once. */
+  static synchronized TrainedPolicy policy(String name) {
+    return POLICIES.computeIfAbsent(name, n -> TrainedPolicy.load(run(n)));
+  }
 
   /** The run folder of {@code name} (an env id or {@link #PLAIN}), trained on first use. */
   static synchronized Path run(String name) {

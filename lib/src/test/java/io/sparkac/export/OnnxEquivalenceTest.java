@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code policy.onnx} and {@code value.onnx} on 10,000 observations: the greedy actions are the
  * ones the project's own forward pass ({@link TrainedPolicy}) takes, the logits, Gaussian means
  * and log-stds and the values agree within 1e-5, with the observation normalisation folded into
- * the graph and without it.
+ * the graph and without it. Exported with {@code --exact}, they are the same floats.
  */
 class OnnxEquivalenceTest {
   static final int ROWS = 10_000;
@@ -33,17 +33,20 @@ class OnnxEquivalenceTest {
   static Stream<Arguments> cases() {
     List<Arguments> out = new ArrayList<>();
     for (String env : ExportedRuns.ENVS) {
-      out.add(Arguments.of(env, true));
-      out.add(Arguments.of(env, false));
+      out.add(Arguments.of(env, true, false));
+      out.add(Arguments.of(env, false, false));
+      out.add(Arguments.of(env, true, true));
     }
-    out.add(Arguments.of(ExportedRuns.PLAIN, false));
+    out.add(Arguments.of(ExportedRuns.PLAIN, false, false));
+    out.add(Arguments.of(ExportedRuns.PLAIN, false, true));
     return out.stream();
   }
 
-  @ParameterizedTest(name = "{0}, normalised: {1}")
+  @ParameterizedTest(name = "{0}, normalised: {1}, exact: {2}")
   @MethodSource("cases")
-  void onnxRuntimeTakesTheProjectsActions(String run, boolean normalised, @TempDir Path out) throws Exception {
-    TrainedPolicy trained = TrainedPolicy.load(ExportedRuns.run(run));
+  void onnxRuntimeTakesTheProjectsActions(String run, boolean normalised, boolean exact, @TempDir Path out)
+      throws Exception {
+    TrainedPolicy trained = ExportedRuns.policy(run);
     TrainedPolicy policy = trained;
     if (run.equals(ExportedRuns.PLAIN)) {
       assertThat(trained.info().normalization()).isNull();
@@ -56,7 +59,8 @@ class OnnxEquivalenceTest {
             i.network(), i.onnx()), trained.actorWeights(), trained.criticWeights());
       }
     }
-    PolicyExport.write(policy, out);
+    PolicyExport.write(policy, out, exact);
+    double tolerance = exact ? 0 : TOLERANCE;
     float[][] obs = observations(policy.info(), new SplittableRandom(11));
     TrainedPolicy.Outputs expected = policy.outputs(obs, true);
 
@@ -69,7 +73,7 @@ class OnnxEquivalenceTest {
         if (policy.discrete()) {
           float[][] logits = (float[][]) r.get("logits").orElseThrow().getValue();
           long[] action = (long[]) r.get("action").orElseThrow().getValue();
-          assertClose(logits, expected.logits(), "logits");
+          assertClose(logits, expected.logits(), "logits", tolerance);
           int differ = 0;
           for (int i = 0; i < ROWS; i++) {
             if (action[i] != (long) expected.actions()[i][0]) {
@@ -78,9 +82,9 @@ class OnnxEquivalenceTest {
           }
           assertThat(differ).as("greedy actions that differ of " + ROWS).isZero();
         } else {
-          assertClose((float[][]) r.get("mean").orElseThrow().getValue(), expected.mean(), "mean");
-          assertClose((float[][]) r.get("log_std").orElseThrow().getValue(), expected.logStd(), "log_std");
-          assertClose((float[][]) r.get("action").orElseThrow().getValue(), expected.actions(), "action");
+          assertClose((float[][]) r.get("mean").orElseThrow().getValue(), expected.mean(), "mean", tolerance);
+          assertClose((float[][]) r.get("log_std").orElseThrow().getValue(), expected.logStd(), "log_std", tolerance);
+          assertClose((float[][]) r.get("action").orElseThrow().getValue(), expected.actions(), "action", tolerance);
         }
       }
       try (OrtSession.Result r = critic.run(Map.of("obs", input))) {
@@ -89,7 +93,7 @@ class OnnxEquivalenceTest {
         for (int i = 0; i < ROWS; i++) {
           want[i] = new float[] {expected.value()[i]};
         }
-        assertClose(value, want, "value");
+        assertClose(value, want, "value", tolerance);
       }
     }
     // The export folder reads back as the same policy, bit for bit.
@@ -100,7 +104,8 @@ class OnnxEquivalenceTest {
     assertThat(java.util.Arrays.deepEquals(new Object[] {again.actions(), again.logits(), again.mean(), again.logStd(),
         again.value()}, new Object[] {expected.actions(), expected.logits(), expected.mean(), expected.logStd(),
         expected.value()})).as("the export folder's outputs equal the run's, bit for bit").isTrue();
-    assertThat(Files.readString(out.resolve("policy.json"))).contains("\"opset\" : 17");
+    assertThat(Files.readString(out.resolve("policy.json"))).contains("\"opset\" : 17")
+        .contains("\"exact\" : " + exact);
   }
 
   /**
@@ -125,7 +130,8 @@ class OnnxEquivalenceTest {
     return obs;
   }
 
-  static void assertClose(float[][] actual, float[][] expected, String what) {
+  /** Every element within {@code tolerance} (0: the same float, bit for bit but for the sign of a zero). */
+  static void assertClose(float[][] actual, float[][] expected, String what, double tolerance) {
     assertThat(actual.length).as(what + " rows").isEqualTo(expected.length);
     double worst = 0;
     for (int i = 0; i < actual.length; i++) {
@@ -134,6 +140,6 @@ class OnnxEquivalenceTest {
         worst = Math.max(worst, Math.abs(actual[i][k] - expected[i][k]));
       }
     }
-    assertThat(worst).as("largest |ONNX - project| of " + what).isLessThanOrEqualTo(TOLERANCE);
+    assertThat(worst).as("largest |ONNX - project| of " + what).isLessThanOrEqualTo(tolerance);
   }
 }

@@ -20,27 +20,31 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The train job's greedy evaluation replayed with the exported ONNX model: the same 100 episodes
  * (episode e reset from the seed (run seed, EVAL, e), as {@code EvalTask} resets it), each action
  * the {@code action} output of {@code policy.onnx} under ONNX Runtime, give exactly the mean
- * return the train job committed for that round: bit for bit for discrete actions (the argmax of
- * logits within 1e-6 of the project's is the same action), to 1e-6 relative for continuous ones,
- * whose greedy action is the Gaussian mean itself, a few float ulps from the project's.
+ * return the train job committed for that round, bit for bit: with the default export for discrete
+ * actions (the argmax of logits within 1e-6 of the project's is the same action), and with
+ * {@code export --exact} for every environment. The default export of a continuous policy gives
+ * it to 1e-6 relative: its greedy action is the Gaussian mean itself, a few float ulps from the
+ * project's.
  */
 class OnnxEvaluationReplayTest {
 
-  static Stream<String> runs() {
-    return Stream.concat(ExportedRuns.ENVS.stream(), Stream.of(ExportedRuns.PLAIN));
+  static Stream<Arguments> runs() {
+    return Stream.concat(ExportedRuns.ENVS.stream(), Stream.of(ExportedRuns.PLAIN))
+        .flatMap(r -> Stream.of(Arguments.of(r, false), Arguments.of(r, true)));
   }
 
-  @ParameterizedTest(name = "{0}")
+  @ParameterizedTest(name = "{0}, exact: {1}")
   @MethodSource("runs")
-  void onnxGreedyEpisodesGiveTheTrainJobsFigure(String run, @TempDir Path out) throws Exception {
-    TrainedPolicy policy = TrainedPolicy.load(ExportedRuns.run(run));
-    PolicyExport.write(policy, out);
+  void onnxGreedyEpisodesGiveTheTrainJobsFigure(String run, boolean exact, @TempDir Path out) throws Exception {
+    TrainedPolicy policy = ExportedRuns.policy(run);
+    PolicyExport.write(policy, out, exact);
     PolicyInfo info = TrainedPolicy.load(out).info();
     assertThat(info.source().evalEpisodes()).isEqualTo(100);
     Double committed = info.source().evalReturnMean();
@@ -49,12 +53,12 @@ class OnnxEvaluationReplayTest {
     List<EvalTask.Episode> episodes = replay(out.resolve("policy.onnx"), info);
     assertThat(episodes).hasSize(100);
     double replayed = RoundRecord.Eval.of(episodes).evalReturnMean();
-    if (info.action().discrete()) {
+    if (exact || info.action().discrete()) {
       assertThat(replayed).isEqualTo(committed.doubleValue());
     } else {
       // ONNX Runtime's MatMul (fused multiply-adds, its own summation order) and Tanh give means a
       // few float ulps from the project's kernel, and a continuous action passes them on to the
-      // environment: the returns agree to about 1e-7, not bit for bit (see the class comment).
+      // environment: the returns agree to about 1e-7, not bit for bit; export --exact gives the bits.
       assertThat(replayed).isCloseTo(committed, org.assertj.core.data.Offset.offset(1e-6 * Math.abs(committed) + 1e-9));
     }
   }

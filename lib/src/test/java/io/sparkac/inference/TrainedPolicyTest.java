@@ -114,8 +114,14 @@ class TrainedPolicyTest {
     assertThat(back.criticWeights()).isEqualTo(p.criticWeights());
     assertThat(back.normalizer()).isEqualTo(p.normalizer());
     assertThat(back.info().observation().low()).containsExactly(null, -1.0);
-    // Exporting again into the same folder rewrites it.
+    // Exporting again into the same folder rewrites it, and removes what a killed export left.
+    Files.createDirectories(dir.resolve("_export123"));
+    Files.writeString(dir.resolve("_export123").resolve("policy.onnx"), "half");
     PolicyExport.write(back, dir);
+    try (var files = Files.list(dir)) {
+      assertThat(files.map(f -> f.getFileName().toString()))
+          .containsExactlyInAnyOrder("policy.json", "weights.json", "policy.onnx", "value.onnx");
+    }
     assertThatThrownBy(() -> TrainedPolicy.load(dir, 3)).hasMessageContaining("export folder");
   }
 
