@@ -5,7 +5,7 @@
 # failures that way), and every chart cell has an image.
 #   notebooks/stress.sh [N] [run-dir]
 # Without run-dir it trains a small CartPole run into jobs/notebook-kernel/target/stress-run first.
-# Needs the build's kernelspec (mvn -B -DskipTests install writes it to
+# Needs the build's kernelspec (mvn -B -ntp -DskipTests package writes it to
 # jobs/notebook-kernel/target/jupyter) and Jupyter (notebooks/setup-jupyter.sh).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -14,7 +14,7 @@ kernel_target="$root/jobs/notebook-kernel/target"
 n=${1:-20}
 run=${2:-}
 if [ ! -f "$kernel_target/jupyter/kernels/sparkac-java/kernel.json" ]; then
-  echo "stress: no kernelspec in $kernel_target/jupyter; build first: mvn -B -DskipTests install" >&2
+  echo "stress: no kernelspec in $kernel_target/jupyter; build first: mvn -B -ntp -DskipTests package" >&2
   exit 2
 fi
 if [ -z "$run" ]; then

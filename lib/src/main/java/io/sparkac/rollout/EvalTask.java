@@ -3,7 +3,6 @@ package io.sparkac.rollout;
 import io.sparkac.config.ActorRange;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.env.Environment;
-import io.sparkac.run.RoundRecord;
 import io.sparkac.trajectory.TrajectoryMetadata;
 import io.sparkac.env.StepResult;
 import io.sparkac.env.python.PythonEnvironment;
@@ -200,7 +199,7 @@ public final class EvalTask implements FlatMapFunction<Iterator<ActorRange>, Eva
     TaskContext task = TaskContext.get();
     long attempt = task == null ? 0 : task.taskAttemptId();
     TrajectoryWriter.write(sorted, new TrajectoryWriter.Shared(config.run().id(), output.policyVersion(), executor,
-        true, TrajectoryMetadata.of(RoundRecord.SCHEMA_VERSION, config.run().id(), Environments.create(config.env()))),
+        true, TrajectoryMetadata.of(config)),
         new Path(output.dir(), range.fileName()), attempt, hadoopConf.value().value());
   }
 }

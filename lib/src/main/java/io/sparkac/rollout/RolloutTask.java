@@ -7,7 +7,6 @@ import io.sparkac.env.StepResult;
 import io.sparkac.nn.MlpForward;
 import io.sparkac.numeric.NonFiniteValueException;
 import io.sparkac.random.Seeds;
-import io.sparkac.run.RoundRecord;
 import io.sparkac.storage.FileDigest;
 import io.sparkac.trajectory.RowBatch;
 import io.sparkac.trajectory.TrajectoryMetadata;
@@ -179,7 +178,7 @@ public final class RolloutTask implements FlatMapFunction<Iterator<ActorRange>, 
     Path file = new Path(roundDir, range.fileName());
     FileDigest digest = TrajectoryWriter.write(batch,
         new TrajectoryWriter.Shared(config.run().id(), p.policyVersion(), executorId, false,
-            TrajectoryMetadata.of(RoundRecord.SCHEMA_VERSION, config.run().id(), Environments.create(config.env()))),
+            TrajectoryMetadata.of(config)),
         file, attempt,
         hadoopConf.value().value());
     long written = System.nanoTime();

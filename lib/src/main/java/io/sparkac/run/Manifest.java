@@ -164,12 +164,17 @@ public final class Manifest {
       }
       FileSystem raw = fs instanceof ChecksumFileSystem c ? c.getRawFileSystem() : fs;
       byte[] line = metricsCsv(List.of(record), false);
-      try (org.apache.hadoop.fs.FSDataOutputStream out = raw.append(path)) {
+      org.apache.hadoop.fs.FSDataOutputStream appending;
+      try {
+        appending = raw.append(path);
+      } catch (UnsupportedOperationException | IOException e) { // an object store: no append
+        writeMetricsCsv(history);
+        return;
+      }
+      try (org.apache.hadoop.fs.FSDataOutputStream out = appending) {
         out.write(line);
         out.hflush();
       }
-    } catch (UnsupportedOperationException e) {
-      writeMetricsCsv(history);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot append round " + record.round() + " to " + path, e);
     }

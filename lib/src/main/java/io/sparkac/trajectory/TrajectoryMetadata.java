@@ -3,12 +3,16 @@ package io.sparkac.trajectory;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sparkac.config.TrainConfig;
 import io.sparkac.env.Environment;
 import io.sparkac.env.Space;
+import io.sparkac.rollout.Environments;
+import io.sparkac.run.RoundRecord;
 import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The Parquet key-value metadata of every trajectory file, so that a file read on its own (by
@@ -37,8 +41,21 @@ public record TrajectoryMetadata(Map<String, String> values) implements Serializ
       "MountainCarContinuous-v0", List.of("position", "velocity"),
       "Pendulum-v1", List.of("cos_theta", "sin_theta", "theta_dot"));
 
+  /** Per JVM (driver, executor), the metadata of each run and environment configuration seen. */
+  private static final Map<String, TrajectoryMetadata> OF_RUN = new ConcurrentHashMap<>();
+
   public TrajectoryMetadata {
     values = Map.copyOf(values);
+  }
+
+  /**
+   * The metadata of the files of {@code config}'s run, built once per JVM from one instance of its
+   * environment (a task writes a file a round; a Python environment costs a slot in its worker).
+   */
+  public static TrajectoryMetadata of(TrainConfig config) {
+    String key = config.run().id() + "\u0000" + config.env();
+    return OF_RUN.computeIfAbsent(key,
+        k -> of(RoundRecord.SCHEMA_VERSION, config.run().id(), Environments.create(config.env())));
   }
 
   /** The metadata of the files of run {@code runId} sampled from {@code env} (any instance of the run's environment). */
