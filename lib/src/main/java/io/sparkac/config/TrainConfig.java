@@ -163,6 +163,7 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
     }
 
     /** A Python environment (env.python or env.gymnasium), stepped by Python workers. */
+    @com.fasterxml.jackson.annotation.JsonIgnore
     public boolean isPython() {
       return !python.isEmpty() || !gymnasium.isEmpty();
     }
