@@ -73,7 +73,7 @@ final class PythonBenchJob implements Callable<Integer> {
       "    e.reset(seed=seed); seed += 1",
       "def run(limit):",
       "    global seed",
-      "    steps, k, start = 0, 0, time.perf_counter()",
+      "    steps, k, start, cpu = 0, 0, time.perf_counter(), time.process_time()",
       "    while True:",
       "        for i in range(n):",
       "            obs, reward, terminated, truncated, info = envs[i].step(actions[k & 65535]); k += 1",
@@ -82,9 +82,9 @@ final class PythonBenchJob implements Callable<Integer> {
       "                envs[i].reset(seed=seed); seed += 1; elapsed[i] = 0",
       "        steps += n",
       "        t = time.perf_counter() - start",
-      "        if t >= limit: return steps / t",
+      "        if t >= limit: return '%r,%r' % (steps / t, 1e6 * (time.process_time() - cpu) / steps)",
       "run(min(1.0, seconds))",
-      "print(' '.join(repr(run(seconds)) for _ in range(repeats)))");
+      "print(' '.join(run(seconds) for _ in range(repeats)))");
 
   /** A do-nothing environment: what the worker's own per-environment work costs. */
   private static final String NULL_ENV = String.join("\n",
@@ -138,28 +138,66 @@ final class PythonBenchJob implements Callable<Integer> {
     }
     System.out.printf("bench-python: %s (%s), %s, %d repeats of %.1f s, Java %s%n", spec.describe(), versions,
         spec.executable(), repeats, seconds, System.getProperty("java.version"));
-    System.out.println("envs/task  worker steps/s (range)          plain loop steps/s (range)      worker/plain"
-        + "  | us per worker step: round trip, worker per env x n, env.step x n, other");
+    System.out.println("envs/task  worker steps/s (range)          plain loop steps/s (range)      worker/plain");
+    List<String> cpuLines = new ArrayList<>();
     for (int n : envs) {
-      double[] worker = worker(spec, n);
-      double[] plain = plain(spec, n, maxSteps, nullDir);
-      double[] nulls = worker(nullSpec, n);
-      double[] empty = emptySteps(nullSpec);
-      double wMed = median(worker);
-      double pMed = median(plain);
-      double stepUs = 1e6 * n / wMed;
-      double tripUs = 1e6 / median(empty);
-      double workerPerEnv = Math.max(0, 1e6 * n / median(nulls) - tripUs) / n;
-      double envUs = 1e6 / pMed;
-      System.out.printf("%9d  %,12.0f (%,.0f-%,.0f)  %,12.0f (%,.0f-%,.0f)  %10.0f%%  | %8.1f = %.1f + %.2f x %d + %.2f x %d"
-          + " + %.1f%n", n, wMed, min(worker), max(worker), pMed, min(plain), max(plain), 100 * wMed / pMed, stepUs,
-          tripUs, workerPerEnv, n, envUs, n, stepUs - tripUs - n * (workerPerEnv + envUs));
+      Measured worker = worker(spec, n);
+      Measured plain = plain(spec, n, maxSteps);
+      Measured nulls = worker(nullSpec, n);
+      Measured empty = emptySteps(nullSpec);
+      double wMed = median(worker.rate());
+      double pMed = median(plain.rate());
+      System.out.printf("%9d  %,12.0f (%,.0f-%,.0f)  %,12.0f (%,.0f-%,.0f)  %10.0f%%%n", n, wMed, min(worker.rate()),
+          max(worker.rate()), pMed, min(plain.rate()), max(plain.rate()), 100 * wMed / pMed);
+      double pyEnv = median(worker.pythonCpu()) * n;
+      double pyNull = median(nulls.pythonCpu()) * n;
+      double pyEmpty = median(empty.pythonCpu());
+      double javaStep = median(worker.javaCpu()) * n;
+      double javaEmpty = median(empty.javaCpu());
+      double plainCpu = median(plain.pythonCpu()) * n;
+      cpuLines.add(String.format("%9d  %8.1f %8.1f  = %6.1f trip + %6.1f worker's own (%5.2f/env) + %8.1f env.step etc."
+          + " (%5.2f/env)   %8.1f = %6.1f trip + %8.1f (%5.2f/env)", n, plainCpu, pyEnv, pyEmpty, pyNull - pyEmpty,
+          (pyNull - pyEmpty) / n, pyEnv - pyNull, (pyEnv - pyNull) / n, javaStep, javaEmpty, javaStep - javaEmpty,
+          (javaStep - javaEmpty) / n));
     }
+    System.out.println();
+    System.out.println("CPU us per step of all the task's environments (medians): plain loop (Python) | worker path:"
+        + " Python worker = empty round trip + the worker's own work (do-nothing environment) + the rest (env.step,"
+        + " resets) | Java thread = empty round trip + per environment");
+    System.out.println("envs/task     plain   python                                                              "
+        + "                          java");
+    cpuLines.forEach(System.out::println);
     return 0;
   }
 
+  /** Per repeat: env steps/s (wall) and CPU microseconds per env step in Python and in the Java thread. */
+  record Measured(double[] rate, double[] pythonCpu, double[] javaCpu) {}
+
+  private static final java.lang.management.ThreadMXBean THREADS =
+      java.lang.management.ManagementFactory.getThreadMXBean();
+
+  private Measured repeat(PythonWorker w, Runnable step, int n) {
+    measure(step, n, Math.min(1.0, seconds));
+    double[] rate = new double[repeats];
+    double[] py = new double[repeats];
+    double[] java = new double[repeats];
+    ProcessHandle handle = ProcessHandle.of(w.pid()).orElseThrow();
+    for (int r = 0; r < repeats; r++) {
+      long py0 = handle.info().totalCpuDuration().orElseThrow().toNanos();
+      long j0 = THREADS.getCurrentThreadCpuTime();
+      long[] steps = new long[1];
+      rate[r] = measure(() -> {
+        step.run();
+        steps[0] += n;
+      }, n, seconds);
+      java[r] = (THREADS.getCurrentThreadCpuTime() - j0) / 1e3 / steps[0];
+      py[r] = (handle.info().totalCpuDuration().orElseThrow().toNanos() - py0) / 1e3 / steps[0];
+    }
+    return new Measured(rate, py, java);
+  }
+
   /** Steps/s of {@code n} environments through one worker, one round trip per step, per repeat. */
-  private double[] worker(PythonEnvSpec spec, int n) {
+  private Measured worker(PythonEnvSpec spec, int n) {
     try (PythonWorker w = PythonWorker.start(spec, n)) {
       int obsSize = w.observationSpace().flatSize();
       int actions = ((Space.Discrete) w.actionSpace()).n();
@@ -185,27 +223,17 @@ final class PythonBenchJob implements Callable<Integer> {
         }
         w.step(n, all, a, null, seeds, obs, reward, term, trunc, resetObs);
       };
-      measure(step, n, Math.min(1.0, seconds));
-      double[] out = new double[repeats];
-      for (int r = 0; r < repeats; r++) {
-        out[r] = measure(step, n, seconds);
-      }
-      return out;
+      return repeat(w, step, n);
     }
   }
 
   /** Round trips/s of an empty step (no environment): the fixed cost of one step request. */
-  private double[] emptySteps(PythonEnvSpec spec) {
+  private Measured emptySteps(PythonEnvSpec spec) {
     try (PythonWorker w = PythonWorker.start(spec, 1)) {
       int[] none = new int[0];
       Runnable step = () -> w.step(0, none, none, null, new long[0], new float[0], new double[0], new boolean[0],
           new boolean[0], new float[0]);
-      measure(step, 1, Math.min(1.0, seconds));
-      double[] out = new double[repeats];
-      for (int r = 0; r < repeats; r++) {
-        out[r] = measure(step, 1, seconds);
-      }
-      return out;
+      return repeat(w, step, 1);
     }
   }
 
@@ -223,7 +251,7 @@ final class PythonBenchJob implements Callable<Integer> {
   }
 
   /** Steps/s of the same environments in a plain Python loop in one process, per repeat. */
-  private double[] plain(PythonEnvSpec spec, int n, int maxSteps, Path scratch) throws IOException, InterruptedException {
+  private Measured plain(PythonEnvSpec spec, int n, int maxSteps) throws IOException, InterruptedException {
     String kwargs = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(spec.kwargs());
     ProcessBuilder pb = new ProcessBuilder(spec.executable(), "-c", PLAIN_LOOP, spec.gymnasium() ? "" : spec.target(),
         spec.gymnasium() ? spec.gymnasiumId() : "", kwargs, String.valueOf(n), String.valueOf(seconds),
@@ -240,7 +268,15 @@ final class PythonBenchJob implements Callable<Integer> {
     if (p.waitFor() != 0) {
       throw new IllegalStateException("the plain Python loop failed (exit " + p.exitValue() + ")");
     }
-    return Arrays.stream(out.split("\\s+")).mapToDouble(Double::parseDouble).toArray();
+    String[] parts = out.split("\\s+");
+    double[] rate = new double[parts.length];
+    double[] cpu = new double[parts.length];
+    for (int r = 0; r < parts.length; r++) {
+      String[] rc = parts[r].split(",");
+      rate[r] = Double.parseDouble(rc[0]);
+      cpu[r] = Double.parseDouble(rc[1]);
+    }
+    return new Measured(rate, cpu, new double[parts.length]);
   }
 
   private static double median(double[] v) {
