@@ -76,6 +76,16 @@ class PythonEnvironmentTrainingTest {
     assertThat(PythonWorker.live()).as("task workers still running after the runs").isZero();
   }
 
+  /** Asynchronous mode starts from snapshots the driver makes (pickled in its shared worker). */
+  @Test
+  void trainsInAsyncModeFromTheDriversPickledInitialSnapshots() {
+    Path run = tmp.resolve("async");
+    TrainResult result = TrainerTest.train(config(run, PythonTestEnvs.CARTPOLE, "parallel.mode=async",
+        "parallel.groups=2", "rollout.partitions=2"), StartMode.FRESH);
+    assertThat(result.last().totals().envSteps()).isEqualTo(ROUNDS * ACTORS * STEPS);
+    assertThat(TrainerTest.sortedRows(SparkTestSession.get(), run)).hasSize(ROUNDS * ACTORS * STEPS);
+  }
+
   @Test
   void restartEndsEveryEpisodeAtTheRoundBoundaryAsATruncation() {
     Path run = tmp.resolve("restart");
