@@ -30,7 +30,7 @@ class PythonEnvConfigTest {
         env {
           python = "my_envs.grid:GridWorld"
           python-kwargs { size = 8, walls = [1, 2], name = "a", nested { x = 1.5 } }
-          python-path = ["/opt/envs", "envs.zip"]
+          python-path = ["my/envs", "envs.zip"]
           python-executable = "/usr/bin/python3"
           python-episodes = restart
           python-timeout-ms = 5000
@@ -69,8 +69,8 @@ class PythonEnvConfigTest {
         .hasMessageStartingWith("env.python-timeout-ms = 0: must be >= 1");
     assertThatThrownBy(() -> parse("env.python=a:B", "env.python-executable=\"\""))
         .hasMessageStartingWith("env.python-executable = \"\": must be a Python 3 command");
-    assertThatThrownBy(() -> parse("env.python=a:B", "env.python-path=\"/opt\""))
-        .hasMessageStartingWith("env.python-path = \"/opt\": must be a list of strings");
+    assertThatThrownBy(() -> parse("env.python=a:B", "env.python-path=\"envs\""))
+        .hasMessageStartingWith("env.python-path = \"envs\": must be a list of strings");
     assertThatThrownBy(() -> parse("env.pyhton=\"a:B\"")).hasMessageContaining("did you mean env.python?");
   }
 }
