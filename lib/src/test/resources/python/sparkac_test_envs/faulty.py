@@ -14,15 +14,17 @@ class _Counted(CartPole):
     """Breaks at its at_step-th step; with in_tasks_only, only in a worker of a Spark task (not in
     the driver's check)."""
 
-    def __init__(self, at_step=3, in_tasks_only=False):
+    def __init__(self, at_step=3, in_tasks_only=False, in_job=""):
         CartPole.__init__(self)
         self.at_step = at_step
-        self.in_tasks_only = in_tasks_only
+        self.in_tasks_only = in_tasks_only or bool(in_job)
+        self.in_job = in_job
         self.count = 0
 
     def step(self, action):
         self.count += 1
-        if self.count == self.at_step and (not self.in_tasks_only or "SPARKAC_TASK_ATTEMPT" in os.environ):
+        if (self.count == self.at_step and (not self.in_tasks_only or "SPARKAC_TASK_ATTEMPT" in os.environ)
+                and self.in_job in os.environ.get("SPARKAC_JOB", "")):
             self.fault()
         return CartPole.step(self, action)
 

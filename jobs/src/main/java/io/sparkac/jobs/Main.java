@@ -57,7 +57,8 @@ public final class Main {
   static CommandLine commandLine() {
     CommandLine line = new CommandLine(new Main()).addSubcommand(new TrainJob()).addSubcommand(new EvaluateJob())
         .addSubcommand(new ReportJob()).addSubcommand(new OpeJob()).addSubcommand(new ExportJob())
-        .addSubcommand(new ServeJob()).addSubcommand(new BenchJob()).addSubcommand(new Jmh());
+        .addSubcommand(new ServeJob()).addSubcommand(new BenchJob()).addSubcommand(new PythonBenchJob())
+        .addSubcommand(new Jmh());
     // JMH reads its own command line: its options, benchmark names and "--" reach it as they were
     // given (no process argument holds a NUL character, so none ends picocli's options).
     line.getSubcommands().get("jmh").setUnmatchedOptionsArePositionalParams(true).setEndOfOptionsDelimiter("\0");

@@ -85,6 +85,15 @@ class MainTest {
   }
 
   @Test
+  void aPythonModuleThatCannotBeImported() {
+    io.sparkac.env.python.PythonTestEnvs.assumePython();
+    assertThat(exitsWith2("train", conf.toString(), "env.python=no_such_module:Env"))
+        .startsWith("error: env.python = \"no_such_module:Env\": import no_such_module raised an exception in Python"
+            + " (sys.path: [")
+        .endsWith("ModuleNotFoundError: No module named 'no_such_module'\n");
+  }
+
+  @Test
   void theSparkLearnerOnAContinuousActionSpace() {
     assertThat(exitsWith2("train", conf.toString(), "env.id=Pendulum-v1", "learner.mode=spark"))
         .isEqualTo("error: learner.mode = \"spark\": fits discrete action spaces only, and Pendulum-v1 has a continuous"

@@ -192,6 +192,56 @@ class StandaloneClusterTest {
   }
 
   /**
+   * A Python environment ({@code env.python}, the numpy-only test CartPole) on the executors: the
+   * module ships as a zip with {@code --files}, which Spark puts in each executor's working
+   * directory, the folder a relative {@code env.python-path} entry is found in by the Python
+   * workers the executors start (and by the driver, in its working directory, for its check).
+   * Bit-identical to the same run in local mode.
+   */
+  @Test
+  void runsAPythonEnvironmentShippedWithFilesOnTheExecutors() throws Exception {
+    io.sparkac.env.python.PythonTestEnvs.assumePython();
+    Path zip = work.resolve(io.sparkac.env.python.PythonTestEnvs.PACKAGE + ".zip");
+    zipFolder(io.sparkac.env.python.PythonTestEnvs.modules().resolve(io.sparkac.env.python.PythonTestEnvs.PACKAGE),
+        zip);
+    List<String> python = List.of("--files", zip.toString());
+    List<String> keys = List.of("env.class=\"\"", "env.python=" + io.sparkac.env.python.PythonTestEnvs.CARTPOLE,
+        "env.python-path=[\"" + zip.getFileName() + "\"]", "rollout.steps-per-actor=64", "run.total-steps=768");
+    Path local = work.resolve("runs/python-local");
+    assertThat(await(cluster.submit("submit-python-local", withArgs(submitArgs("local[2]", local), python, keys)),
+        "submit-python-local")).as("local python run, log " + cluster.logOf("submit-python-local")).isZero();
+    Path run = work.resolve("runs/python-cluster");
+    assertThat(await(cluster.submit("submit-python", withArgs(submitArgs(cluster.masterUrl(), run), python, keys)),
+        "submit-python")).as("cluster python run, log " + cluster.logOf("submit-python")).isZero();
+    assertThat(reader.read().parquet(run.resolve("trajectories").toString()).select("executor_id").distinct()
+        .collectAsList()).extracting(r -> r.getString(0)).doesNotContain("driver").hasSize(2);
+    assertThat(rows(run)).hasSize(768).isEqualTo(rows(local));
+    Checkpoints a = new Checkpoints(storage(), RunLayout.of(run.toUri().toString()));
+    Checkpoints b = new Checkpoints(storage(), RunLayout.of(local.toUri().toString()));
+    assertThat(a.readActor(2).params().dup().data().asFloat()).isEqualTo(b.readActor(2).params().dup().data().asFloat());
+  }
+
+  /** {@code args} with {@code options} before the application jar and {@code keys} at the end. */
+  private List<String> withArgs(List<String> args, List<String> options, List<String> keys) {
+    List<String> out = new ArrayList<>(options);
+    out.addAll(args);
+    out.addAll(keys);
+    return out;
+  }
+
+  private static void zipFolder(Path dir, Path zip) throws IOException {
+    try (OutputStream file = Files.newOutputStream(zip);
+        java.util.zip.ZipOutputStream out = new java.util.zip.ZipOutputStream(file);
+        Stream<Path> files = Files.list(dir)) {
+      for (Path f : files.filter(f -> f.toString().endsWith(".py")).sorted().toList()) {
+        out.putNextEntry(new java.util.zip.ZipEntry(dir.getFileName() + "/" + f.getFileName()));
+        Files.copy(f, out);
+        out.closeEntry();
+      }
+    }
+  }
+
+  /**
    * learner.mode = spark on the cluster: the dl4j-spark fits run as tasks in the executor JVMs
    * (ND4J's natives from the application jar), with the Direct approach that a non-local master
    * needs, for three consecutive rounds.

@@ -123,7 +123,7 @@ public final class ConfigLoader {
     }
     for (Map.Entry<String, ConfigValue> e : user.entrySet()) {
       String key = e.getKey();
-      if (key.startsWith(FREE_FORM)) {
+      if (key.startsWith(FREE_FORM) || key.equals(FREE_FORM.substring(0, FREE_FORM.length() - 1))) {
         continue; // keyword arguments of a Python environment: the environment's own names
       }
       if (!known.contains(key)) {

@@ -2,7 +2,6 @@ package io.sparkac.config;
 
 import static io.sparkac.config.ConfigException.check;
 
-import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.sparkac.policy.GaussianPolicy;
 import java.io.Serializable;
@@ -163,11 +162,8 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
       return !className.isBlank() || isPython();
     }
 
-    /**
-     * A Python environment (env.python or env.gymnasium), stepped by Python workers. Not a
-     * configuration key: {@link ConfigLoader#render} would otherwise write it as env.python.
-     */
-    @JsonIgnore
+    /** A Python environment (env.python or env.gymnasium), stepped by Python workers. */
+    @com.fasterxml.jackson.annotation.JsonIgnore
     public boolean isPython() {
       return !python.isEmpty() || !gymnasium.isEmpty();
     }

@@ -5,6 +5,7 @@ import io.sparkac.config.TrainConfig;
 import io.sparkac.env.Environment;
 import io.sparkac.trajectory.TrajectoryMetadata;
 import io.sparkac.env.StepResult;
+import io.sparkac.env.python.PythonEnvException;
 import io.sparkac.env.python.PythonEnvironment;
 import io.sparkac.env.python.PythonWorker;
 import io.sparkac.nn.MlpForward;
@@ -99,6 +100,13 @@ public final class EvalTask implements FlatMapFunction<Iterator<ActorRange>, Eva
         envs[i] = new PythonEnvironment(worker, i);
       }
       return run(range, out, record, envs);
+    } catch (PythonEnvException e) {
+      String which = e.envIndex() >= 0 ? "evaluation episode " + (range.from() + e.envIndex())
+          : "the worker of evaluation episodes " + range.from() + "-" + (range.to() - 1);
+      PythonEnvException named = new PythonEnvException(worker.spec().describe() + ", " + which + ": " + e.detail(),
+          e.detail(), e.envIndex(), e.getCause());
+      named.setStackTrace(e.getStackTrace());
+      throw named;
     } finally {
       worker.close();
     }

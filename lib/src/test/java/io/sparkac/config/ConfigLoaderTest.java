@@ -501,8 +501,15 @@ class ConfigLoaderTest {
     TrainConfig config = ConfigLoader.parse("", List.of("env.class=com.example.MyEnv", "eval.target-return=475",
         "network.activation=relu", "run.dir=/runs/x"));
     assertThat(ConfigLoader.parse(earlier, List.of())).isEqualTo(config);
-    // the text a checkpoint holds today: the same, with the Python environment's keys (added later) at their defaults
-    assertThat(ConfigLoader.render(config)).isEqualTo(earlier.replace("    id=CartPole-v1\n", """
+    // Rendered with the keys added since (the Python environment's, at their defaults).
+    assertThat(ConfigLoader.render(config)).isEqualTo(earlier.replace("""
+        env {
+            class="com.example.MyEnv"
+            id=CartPole-v1
+        }
+        """, """
+        env {
+            class="com.example.MyEnv"
             gymnasium=""
             id=CartPole-v1
             python=""
@@ -511,6 +518,7 @@ class ConfigLoaderTest {
             python-kwargs {}
             python-path=[]
             python-timeout-ms=60000
+        }
         """));
     assertThat(ConfigLoader.render(ConfigLoader.parse("", List.of()))).contains("target-return=none");
   }

@@ -76,6 +76,16 @@ class PythonEnvironmentTrainingTest {
     assertThat(PythonWorker.live()).as("task workers still running after the runs").isZero();
   }
 
+  /** Asynchronous mode starts from snapshots the driver makes (pickled in its shared worker). */
+  @Test
+  void trainsInAsyncModeFromTheDriversPickledInitialSnapshots() {
+    Path run = tmp.resolve("async");
+    TrainResult result = TrainerTest.train(config(run, PythonTestEnvs.CARTPOLE, "parallel.mode=async",
+        "parallel.groups=2", "rollout.partitions=2"), StartMode.FRESH);
+    assertThat(result.last().totals().envSteps()).isEqualTo(ROUNDS * ACTORS * STEPS);
+    assertThat(TrainerTest.sortedRows(SparkTestSession.get(), run)).hasSize(ROUNDS * ACTORS * STEPS);
+  }
+
   @Test
   void restartEndsEveryEpisodeAtTheRoundBoundaryAsATruncation() {
     Path run = tmp.resolve("restart");
@@ -95,7 +105,7 @@ class PythonEnvironmentTrainingTest {
   }
 
   @Test
-  void anExceptionInARolloutStepFailsTheRunNamingTheActorTheStepAndTheTraceback() {
+  void anExceptionInARolloutStepFailsTheRunNamingTheActorTheStepAndTheTraceback() throws InterruptedException {
     Path run = tmp.resolve("raises");
     // The 20th step of each task's first environment: actor 0 (task 0) or 4 (task 1), round 0, step 19.
     TrainConfig config = config(run, "sparkac_test_envs.faulty:RaisesInStep", "env.python-kwargs={at_step=20, in_tasks_only=true}",
@@ -107,7 +117,21 @@ class PythonEnvironmentTrainingTest {
         .hasMessageContaining("raised an exception in Python:\nTraceback (most recent call last):")
         .hasMessageContaining("in helper_that_fails")
         .hasMessageEndingWith("ValueError: the pole fell off the cart at step 20");
-    assertThat(PythonWorker.live()).as("task workers still running after the failed tasks").isZero();
+    assertNoTaskWorkerLeft();
+  }
+
+  @Test
+  void anExceptionInAnEvaluationStepNamesTheEpisode() throws InterruptedException {
+    Path run = tmp.resolve("raises-in-eval");
+    TrainConfig config = config(run, "sparkac_test_envs.faulty:RaisesInStep",
+        "env.python-kwargs={at_step=3, in_job=evaluat}", "rollout.partitions=2", "eval.episodes=2",
+        "eval.interval-rounds=1");
+    assertThatThrownBy(() -> new Trainer(SparkTestSession.get(), config, StartMode.FRESH).run())
+        .rootCause()
+        .hasMessageStartingWith("env.python = \"sparkac_test_envs.faulty:RaisesInStep\", evaluation episode ")
+        .hasMessageContaining("step(")
+        .hasMessageEndingWith("ValueError: the pole fell off the cart at step 3");
+    assertNoTaskWorkerLeft();
   }
 
   /**
@@ -126,6 +150,18 @@ class PythonEnvironmentTrainingTest {
     double best = result.rounds().stream().filter(RoundRecord::evaluated)
         .mapToDouble(r -> r.eval().evalReturnMean()).max().orElse(0);
     assertThat(best).as("best greedy eval mean within 30k steps").isGreaterThanOrEqualTo(475);
+  }
+
+  /**
+   * Once the job failed, Spark cancels its other running tasks without waiting for them: each
+   * task's worker ends with its task, moments later.
+   */
+  private static void assertNoTaskWorkerLeft() throws InterruptedException {
+    long deadline = System.nanoTime() + 30_000_000_000L;
+    while (PythonWorker.live() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(PythonWorker.live()).as("task workers still running 30 s after the job failed").isZero();
   }
 
   private static List<String> concat(List<String> a, String... b) {
