@@ -56,7 +56,8 @@ public final class Main {
   /** The command line: one subcommand per job, each with its options, usage and examples ({@code <job> --help}). */
   static CommandLine commandLine() {
     CommandLine line = new CommandLine(new Main()).addSubcommand(new TrainJob()).addSubcommand(new EvaluateJob())
-        .addSubcommand(new ReportJob()).addSubcommand(new BenchJob()).addSubcommand(new Jmh());
+        .addSubcommand(new ReportJob()).addSubcommand(new OpeJob()).addSubcommand(new ExportJob())
+        .addSubcommand(new ServeJob()).addSubcommand(new BenchJob()).addSubcommand(new Jmh());
     // JMH reads its own command line: its options, benchmark names and "--" reach it as they were
     // given (no process argument holds a NUL character, so none ends picocli's options).
     line.getSubcommands().get("jmh").setUnmatchedOptionsArePositionalParams(true).setEndOfOptionsDelimiter("\0");

@@ -179,6 +179,9 @@ final class TrainJob implements Callable<Integer> {
     try {
       probe = Environments.create(config.env());
     } catch (IllegalArgumentException e) {
+      if (e instanceof ConfigException named && config.env().isPython()) {
+        throw named; // names env.python or env.gymnasium
+      }
       String key = config.env().custom() ? EnvFactory.CLASS_KEY : EnvFactory.ID_KEY;
       String value = config.env().custom() ? config.env().className() : config.env().id();
       String reason = e.getMessage().startsWith(key + ": ") ? e.getMessage().substring(key.length() + 2)

@@ -197,7 +197,7 @@ public final class Trainer {
           manifest.commit(record);
           history.add(record);
           long manifestNanos = clock.lap();
-          manifest.writeMetricsCsv(history);
+          manifest.appendMetrics(record, history);
           long metricsNanos = clock.lap();
           RoundProfile.Round phases = new RoundProfile.Round(u, new long[] {rolloutNanos, sample.computeNanos(),
               sample.writeNanos(), snapshotNanos, learnNanos, learned.readNanos(), evalNanos, checkpointNanos,
@@ -254,11 +254,12 @@ public final class Trainer {
     static Start of(TrainConfig config, Storage storage, RunLayout layout, Checkpoints checkpoints,
         Manifest manifest, StartMode mode, Environment probe) {
       int obsSize = probe.observationSpace().flatSize();
-      int committed = RunFolder.prepare(storage, layout, manifest, mode);
-      if (committed < 0) {
+      List<RoundRecord> history = RunFolder.prepare(storage, layout, manifest, mode);
+      if (history.isEmpty()) {
         return new Start(0, Networks.actor(obsSize, probe.actionSpace(), config), Networks.critic(obsSize, config),
             null, initialNormalizer(config, obsSize), null, List.of(), 0, 0, 0);
       }
+      int committed = history.get(history.size() - 1).round();
       RunState state = checkpoints.readState(committed);
       TrainConfig before = ConfigLoader.parse(state.config(), List.of());
       FixedKeys.check(before, config, layout.root());
@@ -266,9 +267,8 @@ public final class Trainer {
       MultiLayerNetwork critic = checkpoints.readCritic(committed);
       applyLearningRates(before, config, actor, critic);
       Checkpoints.Normalization saved = checkpoints.readNormalization(committed);
-      List<RoundRecord> history = manifest.readAll();
-      // metrics.csv is derived from the manifest: a run killed between a commit and its rewrite
-      // left it one round short.
+      // metrics.csv is derived from the manifest, and rewritten from it once here: a run killed
+      // between a commit and its append left it a round short, or its last line torn.
       manifest.writeMetricsCsv(history);
       log.info("resuming {} after committed round {} ({} env steps)", layout.root(), committed, state.envSteps());
       return new Start(committed + 1, actor, critic, checkpoints.readSnapshots(committed), saved.observations(),
