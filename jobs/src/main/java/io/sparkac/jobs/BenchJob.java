@@ -49,11 +49,12 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "bench", header = "Measure rollout, learner and Spark overhead throughput.",
     mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-    customSynopsis = "bench [config.conf] [--repeats N] [--dir URI] [--learner-modes] [key=value ...]",
+    customSynopsis = "bench [config.conf] [--repeats N] [--dir URI] [--learner-modes | --actors N,N,...] [key=value ...]",
     description = {"Measure rollout env steps/s, learner samples/s and the Spark overhead per round (default"
         + " config: CartPole-v1)."},
     footer = {"%nExamples:", "  bench", "  bench conf/cartpole.conf --repeats 3",
-        "  bench --learner-modes --dir hdfs://nn:8020/tmp/bench"})
+        "  bench --learner-modes --dir hdfs://nn:8020/tmp/bench",
+        "  bench conf/cartpole-256.conf --actors 16,64,256,1024,4096 --repeats 5   (round time against actors)"})
 final class BenchJob implements Callable<Integer> {
   @Option(names = "--repeats", paramLabel = "N", description = "measured repeats of each figure (default: 7)")
   int repeats = 7;
@@ -65,6 +66,10 @@ final class BenchJob implements Callable<Integer> {
   @Option(names = "--learner-modes", description = "measure the learner's time per round in learner.mode = driver"
       + " and spark against the round's size instead")
   boolean learnerModes;
+
+  @Option(names = "--actors", paramLabel = "N,N,...", split = ",", description = "measure only the training rounds,"
+      + " with these numbers of actors (each with the config's steps per actor), e.g. 16,64,256,1024,4096")
+  List<Integer> actors;
 
   @Parameters(paramLabel = "config.conf | key=value", description = "a config file, and overrides")
   List<String> words = new ArrayList<>();
@@ -102,6 +107,16 @@ final class BenchJob implements Callable<Integer> {
         org.bytedeco.javacpp.Pointer.maxPhysicalBytes());
     if (learnerModes) {
       return learnerModes(spark, jsc, config, scratch, cores, repeats);
+    }
+
+    if (actors != null) {
+      for (int n : actors) {
+        if (n < 1) {
+          throw new Main.UsageException("bench: --actors " + n + ": a number of actors is at least 1");
+        }
+      }
+      rounds(spark, config, scratch, cores, actors.stream().mapToInt(Integer::intValue).toArray(), false);
+      return 0;
     }
 
     // ---- 1. rollout: 256 actors x 256 steps per round, one partition per core ----
@@ -156,43 +171,7 @@ final class BenchJob implements Callable<Integer> {
         rolloutConfig.learner().minibatchSize(), rolloutConfig.learner().epochs(), stats(samplesPerSec));
 
     // ---- 3. Spark overhead per round, and round time against the number of actors ----
-    System.out.println("rounds   (training rounds, eval off; medians over rounds after 3 warm-up rounds)");
-    System.out.println("  actors  steps/round  round_ms  rollout_ms  compute_ms  write_ms  read_ms  learn_ms"
-        + "  checkpoint_ms  overhead_ms (min..max)");
-    // The last row streams its rounds (learner.driver-max-samples a quarter of a round): its
-    // learn_ms holds the Spark jobs of the targets and of the streamed blocks.
-    int[] actorCounts = {1, 4, 16, 64, 256, 256};
-    boolean streamable = !config.normalize().rewards() && config.learner().objective() == TrainConfig.Objective.A2C;
-    for (int i = 0; i < actorCounts.length; i++) {
-      int actorsN = actorCounts[i];
-      boolean streamed = i == actorCounts.length - 1;
-      if (streamed && !streamable) {
-        System.out.println("  (no streamed row: streamed rounds support neither normalize.rewards nor "
-            + "learner.objective = clipped)");
-        break;
-      }
-      int parts = Math.min(actorsN, cores);
-      long perRound = (long) actorsN * config.rollout().stepsPerActor();
-      List<String> o = new ArrayList<>(List.of("rollout.actors=" + actorsN,
-          "rollout.partitions=" + parts, "eval.interval-rounds=0", "eval.episodes=1", "eval.target-return=none",
-          "run.total-steps=" + perRound * (repeats + 3),
-          "run.dir=\"" + scratch.resolve("actors-" + actorsN + (streamed ? "-streamed" : "")) + "\""));
-      if (streamed) {
-        o.add("learner.driver-max-samples=" + Math.max(config.learner().minibatchSize(), perRound / 4));
-      }
-      TrainConfig c = ConfigLoader.parse(ConfigLoader.render(config), o);
-      TrainResult result = new Trainer(spark, c, StartMode.FRESH).run();
-      List<RoundRecord> measured = result.rounds().subList(3, result.rounds().size() - 1); // last round evaluates
-      System.out.printf("  %6s  %11d  %8.1f  %10.1f  %10.1f  %8.1f  %7.1f  %8.1f  %13.1f  %s%n",
-          streamed ? actorsN + "s" : String.valueOf(actorsN),
-          c.stepsPerRound(), ms(measured, r -> r.phases().roundSeconds()), ms(measured, r -> r.phases().rolloutSeconds()),
-          ms(measured, r -> r.phases().rolloutComputeSeconds()), ms(measured, r -> r.phases().writeSeconds()),
-          ms(measured, r -> r.phases().readSeconds()), ms(measured, r -> r.phases().learnSeconds()),
-          ms(measured, r -> r.phases().checkpointSeconds()), spreadMs(measured, r -> r.phases().overheadSeconds()));
-    }
-    if (streamable) {
-      System.out.println("  (256s: the same rounds streamed, learner.driver-max-samples a quarter of a round)");
-    }
+    rounds(spark, config, scratch, cores, new int[] {1, 4, 16, 64, 256, 256}, true);
 
     // ---- 4. memory: what a rollout task holds, against the number of actors ----
     System.out.println("memory   (rollout rounds of 64 steps per actor; \"peak growth\": the heap in use at its peak during"
@@ -284,6 +263,56 @@ final class BenchJob implements Callable<Integer> {
    * actor) in both modes on the same rounds of 1k to 64k samples: medians of {@code repeats}
    * updates (after one warm-up of both at the smallest size), each from freshly initialised networks.
    */
+  /**
+   * Training rounds (eval off) with each number of actors, the config's steps per actor and one
+   * partition per core (at most one per actor): the medians of the rounds after 3 warm-up rounds,
+   * and the summary of the same phases that {@code train --profile} prints. With
+   * {@code withStreamed}, the last count's rounds are streamed (learner.driver-max-samples a
+   * quarter of a round).
+   */
+  private void rounds(SparkSession spark, TrainConfig config, Scratch scratch, int cores, int[] actorCounts,
+      boolean withStreamed) {
+    System.out.println("rounds   (training rounds, eval off; medians over rounds after 3 warm-up rounds)");
+    System.out.println("  actors  steps/round  round_ms  rollout_ms  compute_ms  write_ms  read_ms  learn_ms"
+        + "  checkpoint_ms  overhead_ms (min..max)");
+    // The last row streams its rounds (learner.driver-max-samples a quarter of a round): its
+    // learn_ms holds the Spark jobs of the targets and of the streamed blocks.
+    boolean streamable = !config.normalize().rewards() && config.learner().objective() == TrainConfig.Objective.A2C;
+    for (int i = 0; i < actorCounts.length; i++) {
+      int actorsN = actorCounts[i];
+      boolean streamed = withStreamed && i == actorCounts.length - 1;
+      if (streamed && !streamable) {
+        System.out.println("  (no streamed row: streamed rounds support neither normalize.rewards nor "
+            + "learner.objective = clipped)");
+        break;
+      }
+      int parts = Math.min(actorsN, cores);
+      long perRound = (long) actorsN * config.rollout().stepsPerActor();
+      List<String> o = new ArrayList<>(List.of("rollout.actors=" + actorsN,
+          "rollout.partitions=" + parts, "eval.interval-rounds=0", "eval.episodes=1", "eval.target-return=none",
+          "run.total-steps=" + perRound * (repeats + 3),
+          "run.dir=\"" + scratch.resolve("actors-" + actorsN + (streamed ? "-streamed" : "")) + "\""));
+      if (streamed) {
+        o.add("learner.driver-max-samples=" + Math.max(config.learner().minibatchSize(), perRound / 4));
+      }
+      TrainConfig c = ConfigLoader.parse(ConfigLoader.render(config), o);
+      Trainer trainer = new Trainer(spark, c, StartMode.FRESH);
+      TrainResult result = trainer.run();
+      List<RoundRecord> measured = result.rounds().subList(3, result.rounds().size() - 1); // last round evaluates
+      System.out.printf("  %6s  %11d  %8.1f  %10.1f  %10.1f  %8.1f  %7.1f  %8.1f  %13.1f  %s%n",
+          streamed ? actorsN + "s" : String.valueOf(actorsN),
+          c.stepsPerRound(), ms(measured, r -> r.phases().roundSeconds()), ms(measured, r -> r.phases().rolloutSeconds()),
+          ms(measured, r -> r.phases().rolloutComputeSeconds()), ms(measured, r -> r.phases().writeSeconds()),
+          ms(measured, r -> r.phases().readSeconds()), ms(measured, r -> r.phases().learnSeconds()),
+          ms(measured, r -> r.phases().checkpointSeconds()), spreadMs(measured, r -> r.phases().overheadSeconds()));
+      // the same figures as train --profile prints for a real run, commit included
+      System.out.println("          " + trainer.profileSummary());
+    }
+    if (withStreamed && streamable) {
+      System.out.println("  (256s: the same rounds streamed, learner.driver-max-samples a quarter of a round)");
+    }
+  }
+
   private static int learnerModes(SparkSession spark, JavaSparkContext jsc, TrainConfig config, Scratch scratch,
       int cores, int repeats) {
     System.out.printf("learner  read + targets + fit critic and actor, per round (minibatch %d, %d epoch(s), "

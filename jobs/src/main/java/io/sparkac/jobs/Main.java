@@ -56,7 +56,8 @@ public final class Main {
   /** The command line: one subcommand per job, each with its options, usage and examples ({@code <job> --help}). */
   static CommandLine commandLine() {
     CommandLine line = new CommandLine(new Main()).addSubcommand(new TrainJob()).addSubcommand(new EvaluateJob())
-        .addSubcommand(new ReportJob()).addSubcommand(new BenchJob()).addSubcommand(new Jmh()).addSubcommand(new OpeJob());
+        .addSubcommand(new ReportJob()).addSubcommand(new OpeJob()).addSubcommand(new ExportJob())
+        .addSubcommand(new ServeJob()).addSubcommand(new BenchJob()).addSubcommand(new Jmh());
     // JMH reads its own command line: its options, benchmark names and "--" reach it as they were
     // given (no process argument holds a NUL character, so none ends picocli's options).
     line.getSubcommands().get("jmh").setUnmatchedOptionsArePositionalParams(true).setEndOfOptionsDelimiter("\0");
@@ -152,6 +153,12 @@ public final class Main {
 
     @Override
     public Integer call() throws Exception {
+      try {
+        Class.forName("org.openjdk.jmh.Main");
+      } catch (ClassNotFoundException e) {
+        throw new UsageException("jmh: JMH is not on this classpath: the application jar leaves JMH and the"
+            + " benchmarks out; run them with the local launcher, jobs/sparkac jmh");
+      }
       org.openjdk.jmh.Main.main(args.toArray(String[]::new)); // it exits the JVM itself
       return 0;
     }

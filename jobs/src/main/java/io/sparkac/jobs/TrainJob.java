@@ -56,6 +56,7 @@ import picocli.CommandLine.Parameters;
         "  train conf/cartpole.conf",
         "  train conf/cartpole.conf run.dir=/tmp/run run.total-steps=2048 --overwrite",
         "  train conf/cartpole.conf --resume      (the run in the config's run.dir)",
+        "  train conf/cartpole.conf --profile     (where each round's time goes)",
         "  train --resume runs/cartpole run.total-steps=1000000"})
 final class TrainJob implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(TrainJob.class);
@@ -67,6 +68,10 @@ final class TrainJob implements Callable<Integer> {
       description = "continue the run from its last committed round: the run folder given, else the config's"
           + " run.dir (started when it holds no round yet)")
   String resume;
+
+  @Option(names = "--profile", description = "log each round's phases (rollout job, its tasks' stepping and Parquet"
+      + " write, snapshots, learner, evaluation, checkpoint, commit) and their medians over the warm rounds at the end")
+  boolean profile;
 
   @Parameters(paramLabel = "<config.conf> | key=value", description = "the config file, and overrides")
   List<String> words = new ArrayList<>();
@@ -140,7 +145,7 @@ final class TrainJob implements Callable<Integer> {
     TrainResult result;
     try {
       spark = Sessions.get("sparkac train " + config.run().id());
-      result = new Trainer(spark, config, mode).run();
+      result = new Trainer(spark, config, mode).profile(profile).run();
     } catch (ConfigException | RunFolderException e) {
       throw e; // bad input found late (the run folder changed since the check): exit status 2
     } catch (Throwable e) { // java.lang.Error too (FSError: disk full); SparkException is checked but undeclared
@@ -174,6 +179,9 @@ final class TrainJob implements Callable<Integer> {
     try {
       probe = Environments.create(config.env());
     } catch (IllegalArgumentException e) {
+      if (e instanceof ConfigException named && config.env().isPython()) {
+        throw named; // names env.python or env.gymnasium
+      }
       String key = config.env().custom() ? EnvFactory.CLASS_KEY : EnvFactory.ID_KEY;
       String value = config.env().custom() ? config.env().className() : config.env().id();
       String reason = e.getMessage().startsWith(key + ": ") ? e.getMessage().substring(key.length() + 2)

@@ -111,6 +111,28 @@ class StandaloneClusterTest {
     assertThat(reader.read().parquet(run.resolve("trajectories").toString()).select("executor_id").distinct()
         .collectAsList()).extracting(r -> r.getString(0)).doesNotContain("driver").hasSize(2);
     assertSameRun(run, localRun);
+    // conf/spark-defaults.conf starts the executors with jdk.incubator.vector: each one that ran a
+    // task says once that its rollouts run the Vector API kernel.
+    List<Path> ran = executorLogsWithTasks();
+    assertThat(ran).as("executor logs under %s with a task", work).hasSizeGreaterThanOrEqualTo(2);
+    for (Path log : ran) {
+      assertThat(count(log, "inference kernel: Vector API")).as("kernel lines in %s", log).isEqualTo(1);
+      assertThat(count(log, "inference kernel: scalar")).as("scalar kernel lines in %s", log).isZero();
+    }
+  }
+
+  /** The stderr of every executor of this class's clusters that ran a task: {@code <worker dir>/app-<id>/<n>/stderr}. */
+  private List<Path> executorLogsWithTasks() throws IOException {
+    List<Path> logs = new ArrayList<>();
+    try (Stream<Path> files = Files.walk(work, 4)) {
+      for (Path f : files.filter(f -> f.getFileName().toString().equals("stderr")
+          && f.getParent().getParent().getFileName().toString().startsWith("app-")).toList()) {
+        if (count(f, "Running task") > 0) {
+          logs.add(f);
+        }
+      }
+    }
+    return logs;
   }
 
   @Test

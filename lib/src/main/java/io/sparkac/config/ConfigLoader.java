@@ -33,6 +33,8 @@ import org.apache.commons.text.similarity.LevenshteinDistance;
  */
 public final class ConfigLoader {
   private static final String DEFAULTS = "io/sparkac/config/defaults.conf";
+  /** The one object whose keys are not sparkac's: env.python's keyword arguments. */
+  private static final String FREE_FORM = "env.python-kwargs.";
 
   private ConfigLoader() {}
 
@@ -121,6 +123,9 @@ public final class ConfigLoader {
     }
     for (Map.Entry<String, ConfigValue> e : user.entrySet()) {
       String key = e.getKey();
+      if (key.startsWith(FREE_FORM)) {
+        continue; // keyword arguments of a Python environment: the environment's own names
+      }
       if (!known.contains(key)) {
         throw new ConfigException(key, e.getValue().unwrapped(), unknownKey(key, known));
       }
@@ -140,7 +145,9 @@ public final class ConfigLoader {
       id = trimmed.substring(trimmed.lastIndexOf('/') + 1);
     }
     TrainConfig.Run run = new TrainConfig.Run(dir, id, r.longValue("run.seed"), r.longValue("run.total-steps"));
-    TrainConfig.Env env = new TrainConfig.Env(r.string("env.id"), r.string("env.class"));
+    TrainConfig.Env env = new TrainConfig.Env(r.string("env.id"), r.string("env.class"), r.string("env.python"),
+        r.object("env.python-kwargs"), r.string("env.gymnasium"), r.string("env.python-executable"),
+        r.stringList("env.python-path"), r.string("env.python-episodes"), r.longValue("env.python-timeout-ms"));
     TrainConfig.Rollout rollout = new TrainConfig.Rollout(r.intValue("rollout.actors"),
         r.intValue("rollout.steps-per-actor"), r.intValue("rollout.partitions"));
     TrainConfig.Network network = new TrainConfig.Network(r.intList("network.hidden"),
@@ -319,6 +326,23 @@ public final class ConfigLoader {
       } catch (com.typesafe.config.ConfigException e) {
         throw new ConfigException(key, raw(key), "must be true or false", e);
       }
+    }
+
+    List<String> stringList(String key) {
+      try {
+        return new ArrayList<>(c.getStringList(key));
+      } catch (com.typesafe.config.ConfigException e) {
+        throw new ConfigException(key, raw(key), "must be a list of strings, e.g. [\"/opt/envs\"]", e);
+      }
+    }
+
+    /** A HOCON object as plain Java values (strings, numbers, booleans, lists, maps). */
+    Map<String, Object> object(String key) {
+      ConfigValue v = c.getValue(key);
+      if (v.valueType() != ConfigValueType.OBJECT) {
+        throw new ConfigException(key, v.unwrapped(), "must be an object, e.g. { size = 8, name = \"a\" }");
+      }
+      return c.getObject(key).unwrapped();
     }
 
     List<Integer> intList(String key) {

@@ -2,10 +2,14 @@ package io.sparkac.config;
 
 import static io.sparkac.config.ConfigException.check;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.sparkac.policy.GaussianPolicy;
 import java.io.Serializable;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The whole configuration of a training run, one record per concern. Every record validates
@@ -105,14 +109,67 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
     }
   }
 
-  public record Env(String id, @JsonProperty("class") String className) implements Serializable {
+  /**
+   * The environment: a built-in id, a Java class, or a Python environment with Gymnasium's API
+   * ({@code python}: {@code package.module:ClassOrFactory} called with {@code pythonKwargs}, or
+   * {@code gymnasium}: an id for {@code gymnasium.make}) stepped by a Python worker per rollout
+   * task. {@code pythonEpisodes}: {@code continue} (the environment is pickled into the actors'
+   * snapshots) or {@code restart} (every episode ends at a round boundary, as a truncation).
+   */
+  public record Env(String id, @JsonProperty("class") String className, String python,
+      Map<String, Object> pythonKwargs, String gymnasium, String pythonExecutable, List<String> pythonPath,
+      String pythonEpisodes, long pythonTimeoutMs) implements Serializable {
+    /** {@code package.module:Name}, dotted names of Python identifiers on both sides. */
+    static final String PYTHON_TARGET = "[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*"
+        + ":[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*";
+
     public Env {
       check(id != null, "env.id", id, "must be set");
       check(className != null, "env.class", className, "must be a class name or empty");
+      check(python != null, "env.python", python, "must be package.module:ClassOrFactory or empty");
+      check(gymnasium != null, "env.gymnasium", gymnasium, "must be a Gymnasium id or empty");
+      python = python.strip();
+      gymnasium = gymnasium.strip();
+      check(python.isEmpty() || python.matches(PYTHON_TARGET), "env.python", python,
+          "must be package.module:ClassOrFactory (a module Python can import, a colon, then the class or factory"
+              + " function in it), e.g. my_envs.grid:GridWorld");
+      check(python.isEmpty() || gymnasium.isEmpty(), "env.gymnasium", gymnasium,
+          "must be empty when env.python is set (\"" + python + "\"): set one of them");
+      boolean isPython = !python.isEmpty() || !gymnasium.isEmpty();
+      check(!isPython || className.isBlank(), "env.class", className,
+          "must be empty when " + (python.isEmpty() ? "env.gymnasium" : "env.python") + " is set: set one of them");
+      pythonKwargs = pythonKwargs == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(pythonKwargs));
+      check(isPython || pythonKwargs.isEmpty(), "env.python-kwargs", pythonKwargs,
+          "is passed to a Python environment only: set env.python or env.gymnasium, or leave it {}");
+      check(pythonExecutable != null && !pythonExecutable.isBlank(), "env.python-executable", pythonExecutable,
+          "must be a Python 3 command (default python3) or an absolute path");
+      check(pythonPath != null && pythonPath.stream().noneMatch(d -> d == null || d.isBlank()), "env.python-path",
+          pythonPath, "must be a list of module folders, e.g. [\"/opt/envs\"], or []");
+      pythonPath = List.copyOf(pythonPath);
+      check("continue".equals(pythonEpisodes) || "restart".equals(pythonEpisodes), "env.python-episodes",
+          pythonEpisodes, "must be continue (the environment is pickled into the actor's snapshot) or restart"
+              + " (every episode ends at a round boundary, as a truncation)");
+      check(pythonTimeoutMs >= 1, "env.python-timeout-ms", pythonTimeoutMs,
+          "must be >= 1: milliseconds a Python worker may take to answer one request");
     }
 
+    /** A built-in environment or a Java class, no Python. */
+    public Env(String id, String className) {
+      this(id, className, "", Map.of(), "", "python3", List.of(), "continue", 60_000);
+    }
+
+    /** Not a built-in environment: a Java class or a Python environment (checked before a run). */
     public boolean custom() {
-      return !className.isBlank();
+      return !className.isBlank() || isPython();
+    }
+
+    /**
+     * A Python environment (env.python or env.gymnasium), stepped by Python workers. Not a
+     * configuration key: {@link ConfigLoader#render} would otherwise write it as env.python.
+     */
+    @JsonIgnore
+    public boolean isPython() {
+      return !python.isEmpty() || !gymnasium.isEmpty();
     }
   }
 

@@ -18,15 +18,44 @@ interface DenseKernel {
     MlpForward.tanh(v, n);
   }
 
-  /** The fastest kernel this JVM can run: the Vector API one when its module is present. */
+  /**
+   * The fastest kernel this JVM can run: the Vector API one when its module is present. Chosen
+   * once per JVM, and logged once (INFO) with the reason when it is the scalar one, so that each
+   * executor's log says which kernel its rollouts run.
+   */
   static DenseKernel best() {
-    if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
-      try {
-        return new VectorDenseKernel();
-      } catch (LinkageError e) {
-        return new ScalarDenseKernel();
-      }
+    return Chosen.KERNEL;
+  }
+
+  /** What {@link #best()} returns in a JVM with or without the module, and the line it logs. */
+  static String describe(DenseKernel kernel, boolean modulePresent) {
+    if (kernel instanceof VectorDenseKernel) {
+      return "inference kernel: Vector API (" + VectorDenseKernel.describe() + ")";
     }
-    return new ScalarDenseKernel();
+    return "inference kernel: scalar Java" + (modulePresent
+        ? " (the Vector API did not link on this JVM)"
+        : " (this JVM lacks jdk.incubator.vector: start it with --add-modules=jdk.incubator.vector, e.g."
+            + " spark.executor.extraJavaOptions, for the Vector API kernel)");
+  }
+
+  /** Initialised on first use, once per JVM (a driver or an executor). */
+  final class Chosen {
+    static final DenseKernel KERNEL;
+
+    static {
+      boolean present = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+      DenseKernel k = new ScalarDenseKernel();
+      if (present) {
+        try {
+          k = new VectorDenseKernel();
+        } catch (LinkageError e) {
+          k = new ScalarDenseKernel();
+        }
+      }
+      KERNEL = k;
+      org.slf4j.LoggerFactory.getLogger(DenseKernel.class).info(describe(k, present));
+    }
+
+    private Chosen() {}
   }
 }

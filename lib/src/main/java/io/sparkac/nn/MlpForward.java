@@ -146,6 +146,14 @@ public final class MlpForward {
     }
   }
 
+  /**
+   * The rational tanh's constants in the order {CLAMP, A1, A3, ..., A13, B0, B2, B4, B6}, for an
+   * export that reproduces it operation for operation ({@code io.sparkac.export.OnnxExport}).
+   */
+  public static float[] tanhConstants() {
+    return new float[] {CLAMP, A1, A3, A5, A7, A9, A11, A13, B0, B2, B4, B6};
+  }
+
   /** Scalar version, for tests. */
   public static float tanh(float x) {
     float[] a = {x};

@@ -14,6 +14,11 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorDenseKernel implements DenseKernel {
   private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
+  /** The species the kernel computes with, e.g. {@code 256-bit, 8 floats a vector}. */
+  static String describe() {
+    return S.vectorBitSize() + "-bit, " + S.length() + " floats a vector";
+  }
+
   @Override
   public void dense4(float[][] x, int nIn, float[][] w, float[] b, int nOut, float[][] y) {
     float[] x0 = x[0];

@@ -12,7 +12,8 @@ import java.io.Serializable;
  * checkpoint. The trajectory table keeps the raw observations.
  */
 public record ObservationNormalizer(double[] mean, double[] var, double count, double clip) implements Serializable {
-  private static final double EPSILON = 1e-8;
+  /** Added to the variance before the square root. */
+  public static final double EPSILON = 1e-8;
 
   /** Mean 0, variance 1, and a tiny prior count, as SB3's RunningMeanStd(epsilon=1e-4). */
   public static ObservationNormalizer initial(int dims, double clip) {

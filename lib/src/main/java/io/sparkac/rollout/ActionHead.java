@@ -35,6 +35,15 @@ abstract sealed class ActionHead permits ActionHead.Discrete, ActionHead.Continu
   abstract double sampleAndStep(Environment env, float[] out, int offset, SplittableRandom rng, RowBatch batch,
       int row, float[] obs, StepResult result);
 
+  /**
+   * Samples an action from {@code out[offset..]} as {@link #sampleAndStep} does, records it in
+   * {@code batch} at {@code row}, and puts what the environment is given into slot {@code j} of a
+   * batched step: {@code actions[j]}, or the clipped vector at {@code vectors[j * d]}. Returns the
+   * action's log-probability.
+   */
+  abstract double sample(float[] out, int offset, SplittableRandom rng, RowBatch batch, int row, int[] actions,
+      float[] vectors, int j);
+
   /** The greedy action (argmax, or the mean clipped to the box), stepped; evaluation only. */
   abstract void greedyStep(Environment env, float[] out, int offset, float[] obs, StepResult result);
 
@@ -63,6 +72,15 @@ abstract sealed class ActionHead permits ActionHead.Discrete, ActionHead.Continu
     @Override
     void greedyStep(Environment env, float[] out, int offset, float[] obs, StepResult result) {
       env.step(CategoricalPolicy.greedy(out, offset, n, logp), obs, result);
+    }
+
+    @Override
+    double sample(float[] out, int offset, SplittableRandom rng, RowBatch batch, int row, int[] actions,
+        float[] vectors, int j) {
+      int a = CategoricalPolicy.sample(out, offset, n, rng.nextDouble(), logp);
+      batch.action()[row] = a;
+      actions[j] = a;
+      return logp[0];
     }
   }
 
@@ -93,6 +111,16 @@ abstract sealed class ActionHead permits ActionHead.Discrete, ActionHead.Continu
       System.arraycopy(sampled, 0, batch.actionVec(), row * d, d);
       GaussianPolicy.clip(sampled, low, high, clipped);
       env.step(clipped, obs, result);
+      return logp;
+    }
+
+    @Override
+    double sample(float[] out, int offset, SplittableRandom rng, RowBatch batch, int row, int[] actions,
+        float[] vectors, int j) {
+      double logp = GaussianPolicy.sample(out, offset, d, rng, sampled);
+      System.arraycopy(sampled, 0, batch.actionVec(), row * d, d);
+      GaussianPolicy.clip(sampled, low, high, clipped);
+      System.arraycopy(clipped, 0, vectors, j * d, d);
       return logp;
     }
 

@@ -3,7 +3,11 @@ package io.sparkac.rollout;
 import io.sparkac.config.ActorRange;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.env.Environment;
+import io.sparkac.run.RoundRecord;
+import io.sparkac.trajectory.TrajectoryMetadata;
 import io.sparkac.env.StepResult;
+import io.sparkac.env.python.PythonEnvironment;
+import io.sparkac.env.python.PythonWorker;
 import io.sparkac.nn.MlpForward;
 import io.sparkac.nn.MlpWeights;
 import io.sparkac.policy.CategoricalPolicy;
@@ -78,11 +82,32 @@ public final class EvalTask implements FlatMapFunction<Iterator<ActorRange>, Eva
   /** Runs the range's episodes into {@code out}; returns their steps when {@code record}, else null. */
   private RowBatch run(ActorRange range, List<Episode> out, boolean record) {
     int n = range.size();
-    long seed = config.run().seed();
     Environment[] envs = new Environment[n];
-    for (int i = 0; i < n; i++) {
-      envs[i] = Environments.create(config.env());
+    if (!config.env().isPython()) {
+      for (int i = 0; i < n; i++) {
+        envs[i] = Environments.create(config.env());
+      }
+      return run(range, out, record, envs);
     }
+    // The range's Python environments live in one worker of this task, closed when it ends.
+    PythonWorker worker = PythonWorker.start(Environments.python(config.env()), n);
+    TaskContext task = TaskContext.get();
+    if (task != null) {
+      task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) context -> worker.close());
+    }
+    try {
+      for (int i = 0; i < n; i++) {
+        envs[i] = new PythonEnvironment(worker, i);
+      }
+      return run(range, out, record, envs);
+    } finally {
+      worker.close();
+    }
+  }
+
+  private RowBatch run(ActorRange range, List<Episode> out, boolean record, Environment[] envs) {
+    int n = range.size();
+    long seed = config.run().seed();
     ActionHead head = ActionHead.of(envs[0].actionSpace());
     if (record && head.vectorSize() > 0) {
       throw new UnsupportedOperationException(config.env().id()
@@ -175,6 +200,7 @@ public final class EvalTask implements FlatMapFunction<Iterator<ActorRange>, Eva
     TaskContext task = TaskContext.get();
     long attempt = task == null ? 0 : task.taskAttemptId();
     TrajectoryWriter.write(sorted, new TrajectoryWriter.Shared(config.run().id(), output.policyVersion(), executor,
-        true), new Path(output.dir(), range.fileName()), attempt, hadoopConf.value().value());
+        true, TrajectoryMetadata.of(RoundRecord.SCHEMA_VERSION, config.run().id(), Environments.create(config.env()))),
+        new Path(output.dir(), range.fileName()), attempt, hadoopConf.value().value());
   }
 }

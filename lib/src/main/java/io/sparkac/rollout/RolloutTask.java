@@ -7,8 +7,10 @@ import io.sparkac.env.StepResult;
 import io.sparkac.nn.MlpForward;
 import io.sparkac.numeric.NonFiniteValueException;
 import io.sparkac.random.Seeds;
+import io.sparkac.run.RoundRecord;
 import io.sparkac.storage.FileDigest;
 import io.sparkac.trajectory.RowBatch;
+import io.sparkac.trajectory.TrajectoryMetadata;
 import io.sparkac.trajectory.TrajectoryWriter;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -67,6 +69,12 @@ public final class RolloutTask implements FlatMapFunction<Iterator<ActorRange>, 
   }
 
   RolloutResult run(ActorRange range, long attempt, String executorId) {
+    if (config.env().isPython()) {
+      long start = System.nanoTime();
+      PythonRollout.Sampled s = PythonRollout.run(config, policy.value(), range);
+      return finish(range, attempt, executorId, policy.value(), s.batch(), s.snapshots(), s.returns(), s.lengths(),
+          s.terminated(), start, System.nanoTime());
+    }
     long start = System.nanoTime();
     PolicySnapshot p = policy.value();
     int n = range.size();
@@ -153,12 +161,6 @@ public final class RolloutTask implements FlatMapFunction<Iterator<ActorRange>, 
     }
 
     long computed = System.nanoTime();
-    Path file = new Path(roundDir, range.fileName());
-    FileDigest digest = TrajectoryWriter.write(batch,
-        new TrajectoryWriter.Shared(config.run().id(), p.policyVersion(), executorId, false), file, attempt,
-        hadoopConf.value().value());
-    long written = System.nanoTime();
-
     ActorSnapshot[] snapshots = new ActorSnapshot[n];
     for (int i = 0; i < n; i++) {
       float[] o = new float[obsSize];
@@ -166,6 +168,21 @@ public final class RolloutTask implements FlatMapFunction<Iterator<ActorRange>, 
       snapshots[i] = new ActorSnapshot(range.from() + i, envs[i].state(), envs[i].elapsedSteps(), o,
           episodeIndex[i], episodeReturn[i], episodeLength[i]);
     }
+    return finish(range, attempt, executorId, p, batch, snapshots, returns, lengths, terminatedEpisodes, start,
+        computed);
+  }
+
+  /** Writes the range's rows as one Parquet file and assembles the task's result. */
+  private RolloutResult finish(ActorRange range, long attempt, String executorId, PolicySnapshot p, RowBatch batch,
+      ActorSnapshot[] snapshots, List<Double> returns, List<Integer> lengths, List<Boolean> terminatedEpisodes,
+      long start, long computed) {
+    Path file = new Path(roundDir, range.fileName());
+    FileDigest digest = TrajectoryWriter.write(batch,
+        new TrajectoryWriter.Shared(config.run().id(), p.policyVersion(), executorId, false,
+            TrajectoryMetadata.of(RoundRecord.SCHEMA_VERSION, config.run().id(), Environments.create(config.env()))),
+        file, attempt,
+        hadoopConf.value().value());
+    long written = System.nanoTime();
     double[] r = returns.stream().mapToDouble(Double::doubleValue).toArray();
     int[] l = lengths.stream().mapToInt(Integer::intValue).toArray();
     boolean[] term = new boolean[terminatedEpisodes.size()];

@@ -48,7 +48,8 @@ public final class Checkpoints {
   /**
    * Writes both networks (with their updater state, so Adam's moments and step count survive),
    * the run state and the normalisation statistics into {@code checkpoints/round=N/}, built under
-   * a hidden name and renamed into place whole. Returns the files written, with their sizes and
+   * a hidden name and renamed into place whole (its files are written in place in that folder:
+   * the folder's rename is the one that makes them visible). Returns the files written, with their sizes and
    * checksums, for the round's manifest entry.
    */
   public List<RunFile> write(int round, MultiLayerNetwork actor, MultiLayerNetwork critic, RunState state,
@@ -60,9 +61,9 @@ public final class Checkpoints {
     List<RunFile> files = new ArrayList<>(CHECKPOINT_FILES.size());
     files.add(file(round, ACTOR, writeModel(new Path(tmp, ACTOR), actor)));
     files.add(file(round, CRITIC, writeModel(new Path(tmp, CRITIC), critic)));
-    files.add(file(round, STATE, storage.writeAtomically(new Path(tmp, STATE),
+    files.add(file(round, STATE, storage.writeInHiddenFolder(new Path(tmp, STATE),
         out -> JSON.writeValue(nonClosing(out), state))));
-    files.add(file(round, NORMALIZATION, storage.writeAtomically(new Path(tmp, NORMALIZATION),
+    files.add(file(round, NORMALIZATION, storage.writeInHiddenFolder(new Path(tmp, NORMALIZATION),
         out -> JSON.writeValue(nonClosing(out), normalization))));
     // An uncommitted checkpoint of this round from a run that died may be there: replace it.
     storage.delete(target);
@@ -75,7 +76,7 @@ public final class Checkpoints {
   }
 
   private FileDigest writeModel(Path path, MultiLayerNetwork net) {
-    return storage.writeAtomically(path, out -> ModelSerializer.writeModel(net, nonClosing(out), true));
+    return storage.writeInHiddenFolder(path, out -> ModelSerializer.writeModel(net, nonClosing(out), true));
   }
 
   /** The files of a checkpoint, in {@code checkpoints/round=N/}. */

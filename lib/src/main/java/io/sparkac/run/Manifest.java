@@ -37,7 +37,7 @@ public final class Manifest {
   /** Commits a round: the last write of the round. */
   public void commit(RoundRecord record) {
     storage.writeAtomically(layout.manifestEntry(record.round()),
-        out -> out.write(Checkpoints.JSON.writeValueAsBytes(record)));
+        out -> out.write(Checkpoints.JSON.writeValueAsBytes(record.toJson())));
   }
 
   /** The committed rounds, in order. */
@@ -138,20 +138,60 @@ public final class Manifest {
   }
 
   /**
-   * Rewrites {@code metrics.csv} from the records (a derived file: the manifest is the source),
-   * through univocity's CSV writer, which Spark ships.
+   * Rewrites {@code metrics.csv} whole from the records (a derived file: the manifest is the
+   * source), atomically: a resume does it once, which repairs a row that a crash tore or left out.
+   * The columns are those of the records' mode ({@link RoundRecord#columns}).
    */
   public void writeMetricsCsv(List<RoundRecord> records) {
+    byte[] bytes = metricsCsv(records, true);
+    storage.writeAtomically(layout.metricsCsv(), out -> out.write(bytes));
+  }
+
+  /**
+   * Adds the row of {@code record}, just committed, to {@code metrics.csv}: an append of one line,
+   * not a rewrite of the file. The first round writes the file with its header; a file system
+   * without append (S3) gets the file rewritten from {@code history}, every committed round in
+   * order. An append that a crash tears leaves a partial last line, which the resume's
+   * {@link #writeMetricsCsv} repairs; the manifest entry is already the round's commit.
+   */
+  public void appendMetrics(RoundRecord record, List<RoundRecord> history) {
+    org.apache.hadoop.fs.Path path = layout.metricsCsv();
+    FileSystem fs = storage.fs(path);
+    try {
+      if (!fs.exists(path)) {
+        writeMetricsCsv(history);
+        return;
+      }
+      FileSystem raw = fs instanceof ChecksumFileSystem c ? c.getRawFileSystem() : fs;
+      byte[] line = metricsCsv(List.of(record), false);
+      try (org.apache.hadoop.fs.FSDataOutputStream out = raw.append(path)) {
+        out.write(line);
+        out.hflush();
+      }
+    } catch (UnsupportedOperationException e) {
+      writeMetricsCsv(history);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot append round " + record.round() + " to " + path, e);
+    }
+  }
+
+  /**
+   * The rows of {@code records} as CSV (univocity's writer, which Spark ships), with the header
+   * first when asked: missing values (not evaluated, no episode ended) are empty cells, which CSV
+   * readers read as null.
+   */
+  static byte[] metricsCsv(List<RoundRecord> records, boolean header) {
+    List<RoundRecord.Column> columns = RoundRecord.columns(!records.isEmpty() && records.get(0).async());
     StringWriter text = new StringWriter();
     CsvWriter csv = new CsvWriter(text, new CsvWriterSettings());
-    csv.writeHeaders(RoundRecord.COLUMNS.stream().map(RoundRecord.Column::name).toList());
+    if (header) {
+      csv.writeHeaders(columns.stream().map(RoundRecord.Column::name).toList());
+    }
     for (RoundRecord r : records) {
-      // NaN is "none" (not evaluated, no episode ended, sync mode): an empty cell
-      csv.writeRow(RoundRecord.COLUMNS.stream().map(c -> c.value().apply(r))
+      csv.writeRow(columns.stream().map(c -> c.value().apply(r))
           .map(v -> v instanceof Double d && d.isNaN() ? "" : v.toString()).toList());
     }
     csv.close();
-    byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
-    storage.writeAtomically(layout.metricsCsv(), out -> out.write(bytes));
+    return text.toString().getBytes(StandardCharsets.UTF_8);
   }
 }

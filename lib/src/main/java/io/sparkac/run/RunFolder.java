@@ -20,8 +20,9 @@ public final class RunFolder {
   private RunFolder() {}
 
   /**
-   * Checks the run folder against the start mode; returns the round to resume after, or -1. The
-   * caller holds the folder's {@link RunLock}. Also removes what an interrupted round left behind
+   * Checks the run folder against the start mode; returns the committed rounds' manifest records
+   * to resume after, in order (empty: the run starts at round 0), read once. The caller holds the
+   * folder's {@link RunLock}. Also removes what an interrupted round left behind
    * past the last commit, and on a resume checks that the committed rounds' files are intact
    * (sizes of all, checksums of the last round's snapshots and checkpoint, which the resume
    * loads). A new run creates its (empty) manifest folder first, so that a run killed before its
@@ -29,12 +30,12 @@ public final class RunFolder {
    * An overwrite deletes the run's own entries only ({@link RunLayout#isRunEntry}); files the
    * user put into the folder stay, and the log says so.
    */
-  public static int prepare(Storage storage, RunLayout layout, Manifest manifest, StartMode mode) {
+  public static List<RoundRecord> prepare(Storage storage, RunLayout layout, Manifest manifest, StartMode mode) {
     check(storage, layout, mode);
     switch (mode) {
       case FRESH -> {
         storage.mkdirs(layout.manifest());
-        return -1;
+        return List.of();
       }
       case OVERWRITE -> {
         List<String> kept = new ArrayList<>();
@@ -55,19 +56,19 @@ public final class RunFolder {
           log.info("overwriting the run in {}: kept what is not the run's: {}", layout.root(), kept);
         }
         storage.mkdirs(layout.manifest());
-        return -1;
+        return List.of();
       }
       default -> {
         storage.mkdirs(layout.manifest());
-        int last = manifest.lastCommitted();
+        List<RoundRecord> records = manifest.readAll();
+        int last = records.isEmpty() ? -1 : records.get(records.size() - 1).round();
         removeUncommitted(storage, layout, last);
         if (last >= 0) {
-          List<RoundRecord> records = manifest.readAll();
           manifest.verify(records, "", false);
           manifest.verify(List.of(records.get(records.size() - 1)), "actors/", true);
           manifest.verify(List.of(records.get(records.size() - 1)), "checkpoints/", true);
         }
-        return last;
+        return records;
       }
     }
   }

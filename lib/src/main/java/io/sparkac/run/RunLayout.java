@@ -8,14 +8,17 @@ import org.apache.hadoop.fs.Path;
  *   trajectories/round=N/part-*.parquet   rows of round N (one file per rollout task)
  *   actors/round=N/snapshots.bin          actor snapshots at the end of round N
  *   checkpoints/round=N/                  actor.zip, critic.zip (DL4J, with updater state), state.json
- *   manifest/round-0000NN.json            the commit of round N, written last; its metrics row
- *   metrics.csv                           every committed round's metrics (derived from the manifest)
+ *   manifest/round-0000NN.json            the commit of round N, written last: its metrics row (snake_case, null
+ *                                         for a missing value, schema_version) and its files
+ *   metrics.csv                           every committed round's metrics (derived from the manifest: a row
+ *                                         appended per commit, rewritten from the manifest on resume)
  *   eval/round=N/part-*.parquet           evaluation episodes of round N's checkpoint (evaluate job)
  *   report/                               charts (PNG) and index.html (report job; train writes its learning curve)
  *   lock                                  the lock of the process that writes the run ({@link RunLock})
  * </pre>
- * A round exists only once its manifest entry exists; readers ignore other round folders. Every
- * path a run records is relative to its folder, so a run folder stays valid when moved or copied.
+ * A round exists only once its manifest entry exists; readers ignore other round folders (a plain
+ * reader joins the trajectories with {@code manifest/round-*.json} on {@code round}). Every path a
+ * run records is relative to its folder, so a run folder stays valid when moved or copied.
  */
 public record RunLayout(Path root) {
   /** The entries a run writes into its folder: all that {@code --overwrite} deletes. */
@@ -24,8 +27,9 @@ public record RunLayout(Path root) {
 
   /**
    * Whether {@code name}, an entry of a run folder, is one the run writes: one of {@link #ENTRIES},
-   * its temporary ({@code _<name>.tmp}) or a checksum file Hadoop's local file system keeps beside
-   * either ({@code .<name>.crc}).
+   * its temporary ({@code _<name>.tmp}) or a checksum file Hadoop's local file system kept beside
+   * either ({@code .<name>.crc}, in run folders written before {@code FastLocalFileSystem} stopped
+   * writing them).
    */
   public static boolean isRunEntry(String name) {
     String n = name;

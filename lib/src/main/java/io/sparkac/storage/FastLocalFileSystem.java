@@ -18,12 +18,17 @@ import org.apache.hadoop.fs.permission.FsPermission;
  * a process, 5-20 ms each, which dominated the fixed cost of a round here.
  *
  * <p>Enabled with {@code fs.file.impl = io.sparkac.storage.FastLocalFileSystem} (the local
- * launcher sets it, and every {@link Storage} installs it in its configuration); files and
- * checksums are the same as LocalFileSystem's.
+ * launcher sets it, and every {@link Storage} installs it in its configuration). Unlike
+ * LocalFileSystem it writes no {@code .<name>.crc} checksum file beside each file.
  */
 public final class FastLocalFileSystem extends LocalFileSystem {
   public FastLocalFileSystem() {
     super(new NioPermissions());
+    // No ".<name>.crc" file beside each data file, which every plain reader of a run folder lists
+    // too; a run records its own CRC32C of every committed file in the manifest (RunReader.verify).
+    // Checksum files an older run left are not verified either: a file rewritten since would fail.
+    setWriteChecksum(false);
+    setVerifyChecksum(false);
   }
 
   /** The raw local file system with a fork-free {@link #setPermission}. */

@@ -127,21 +127,40 @@ public final class Storage {
     try {
       FileSystem fs = fs(target);
       fs.mkdirs(target.getParent());
-      FileDigest digest;
-      try (FSDataOutputStream out = fs.create(tmp, true)) {
-        FileDigest.Stream digesting = new FileDigest.Stream(out);
-        body.write(digesting);
-        digesting.flush();
-        digest = digesting.digest();
-        // hflush, not hsync: the rename below must not expose a half-written file to readers or
-        // to a process that restarts after a kill; surviving a power loss is the file system's
-        // job (an fsync per file costs 50-100 ms on this machine's disks).
-        out.hflush();
-      }
+      FileDigest digest = write(fs, tmp, body);
       rename(tmp, target, true);
       return digest;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + target, e);
+    }
+  }
+
+  /**
+   * Writes {@code file} in place, not atomically: only for a file inside a hidden temporary folder
+   * that is renamed into place whole once all its files are written (a checkpoint), where a
+   * rename per file would only add work. Returns the size and CRC32C of the bytes written.
+   */
+  public FileDigest writeInHiddenFolder(Path file, Writer body) {
+    if (!file.getParent().getName().startsWith("_")) {
+      throw new IllegalArgumentException(file + " is not in a hidden temporary folder (a name starting with _)");
+    }
+    try {
+      return write(fs(file), file, body);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
+  }
+
+  private static FileDigest write(FileSystem fs, Path file, Writer body) throws IOException {
+    try (FSDataOutputStream out = fs.create(file, true)) {
+      FileDigest.Stream digesting = new FileDigest.Stream(out);
+      body.write(digesting);
+      digesting.flush();
+      // hflush, not hsync: the rename that follows must not expose a half-written file to readers
+      // or to a process that restarts after a kill; surviving a power loss is the file system's
+      // job (an fsync per file costs 50-100 ms on this machine's disks).
+      out.hflush();
+      return digesting.digest();
     }
   }
 

@@ -53,6 +53,8 @@ public final class Trainer {
   private final Checkpoints checkpoints;
   private final Manifest manifest;
   private Learning learning;
+  private boolean profile;
+  private String profileSummary;
 
   public Trainer(SparkSession spark, TrainConfig config, StartMode mode) {
     this.spark = spark;
@@ -68,6 +70,24 @@ public final class Trainer {
     if (threads != null) {
       log.warn(threads);
     }
+  }
+
+  /**
+   * With {@code on}, each round logs its phases at INFO ({@code profile round N | rollout ...}, see
+   * {@link RoundProfile}) and the run ends with their medians over the warm rounds; without, the
+   * round's line goes to DEBUG and there is no summary. {@code train --profile} sets it.
+   */
+  public Trainer profile(boolean on) {
+    this.profile = on;
+    return this;
+  }
+
+  /**
+   * After {@link #run()}: the medians of the warm rounds' phases, as {@code train --profile} ends
+   * with them ({@link RoundProfile#summary()}); null when no round ran.
+   */
+  public String profileSummary() {
+    return profileSummary;
   }
 
   public RunLayout layout() {
@@ -114,6 +134,9 @@ public final class Trainer {
     // Evaluations every interval-rounds rounds' worth of steps (an async update is a group's worth).
     long evalEvery = (long) config.eval().intervalRounds() * config.stepsPerRound();
     boolean solved = false;
+    RoundProfile profiled = new RoundProfile();
+    long paceStart = System.nanoTime();
+    long paceSteps = envSteps;
 
     try (Sampling sampling = config.parallel().async()
         ? new AsyncSampling(spark, config, rollout, storage, layout, checkpoints, probe, history)
@@ -173,12 +196,24 @@ public final class Trainer {
               source(sample, u, learned), files);
           manifest.commit(record);
           history.add(record);
-          manifest.writeMetricsCsv(history);
-          log.info(progressLine(record, config));
-          if (log.isDebugEnabled()) {
-            log.debug("round {} phases: {}; rollout tasks (compute+write) {}", u, record.phases(), sample.parts()
-                .stream().map(p -> String.format("%.3f+%.3f", p.computeNanos() / 1e9, p.writeNanos() / 1e9)).toList());
+          long manifestNanos = clock.lap();
+          manifest.appendMetrics(record, history);
+          long metricsNanos = clock.lap();
+          RoundProfile.Round phases = new RoundProfile.Round(u, new long[] {rolloutNanos, sample.computeNanos(),
+              sample.writeNanos(), snapshotNanos, learnNanos, learned.readNanos(), evalNanos, checkpointNanos,
+              manifestNanos, metricsNanos}, clock.total(), learned.stats().samples());
+          profiled.add(phases);
+          log.info(progressLine(record, config,
+              Pace.of(envSteps - paceSteps, System.nanoTime() - paceStart, totalSteps - envSteps)));
+          if (profile) {
+            log.info(RoundProfile.line(phases));
+          } else if (log.isDebugEnabled()) {
+            log.debug(RoundProfile.line(phases));
           }
+        }
+        profileSummary = profiled.summary();
+        if (profile && profileSummary != null) {
+          log.info(profileSummary);
         }
         // ---- the run is over: what is still sampling is not learned from ----
         sampling.finish();
@@ -219,11 +254,12 @@ public final class Trainer {
     static Start of(TrainConfig config, Storage storage, RunLayout layout, Checkpoints checkpoints,
         Manifest manifest, StartMode mode, Environment probe) {
       int obsSize = probe.observationSpace().flatSize();
-      int committed = RunFolder.prepare(storage, layout, manifest, mode);
-      if (committed < 0) {
+      List<RoundRecord> history = RunFolder.prepare(storage, layout, manifest, mode);
+      if (history.isEmpty()) {
         return new Start(0, Networks.actor(obsSize, probe.actionSpace(), config), Networks.critic(obsSize, config),
             null, initialNormalizer(config, obsSize), null, List.of(), 0, 0, 0);
       }
+      int committed = history.get(history.size() - 1).round();
       RunState state = checkpoints.readState(committed);
       TrainConfig before = ConfigLoader.parse(state.config(), List.of());
       FixedKeys.check(before, config, layout.root());
@@ -231,9 +267,8 @@ public final class Trainer {
       MultiLayerNetwork critic = checkpoints.readCritic(committed);
       applyLearningRates(before, config, actor, critic);
       Checkpoints.Normalization saved = checkpoints.readNormalization(committed);
-      List<RoundRecord> history = manifest.readAll();
-      // metrics.csv is derived from the manifest: a run killed between a commit and its rewrite
-      // left it one round short.
+      // metrics.csv is derived from the manifest, and rewritten from it once here: a run killed
+      // between a commit and its append left it a round short, or its last line torn.
       manifest.writeMetricsCsv(history);
       log.info("resuming {} after committed round {} ({} env steps)", layout.root(), committed, state.envSteps());
       return new Start(committed + 1, actor, critic, checkpoints.readSnapshots(committed), saved.observations(),
@@ -315,10 +350,43 @@ public final class Trainer {
   }
 
   /**
-   * The round's progress line: {@code round N (of at most M)} in synchronized mode (a run with a
-   * target return may stop before its step budget), {@code update N | group ...} in async mode.
+   * The run's pace in this process: env steps per second since its first round started (a resumed
+   * run counts from its resume), and the seconds left to {@code run.total-steps} at that pace
+   * (NaN before any step).
    */
-  static String progressLine(RoundRecord r, TrainConfig config) {
+  record Pace(double stepsPerSecond, double secondsLeft) {
+    static Pace of(long steps, long nanos, long stepsLeft) {
+      double rate = nanos <= 0 ? 0 : steps / (nanos / 1e9);
+      return new Pace(rate, rate > 0 ? Math.max(0, stepsLeft) / rate : Double.NaN);
+    }
+
+    /** {@code 7,877 steps/s | eta 1m02s}; the time left as 42s, 3m07s or 2h05m, "-" when unknown. */
+    String format() {
+      return String.format("%,.0f steps/s | eta %s", stepsPerSecond, duration(secondsLeft));
+    }
+
+    static String duration(double seconds) {
+      if (Double.isNaN(seconds) || Double.isInfinite(seconds)) {
+        return "-";
+      }
+      long s = Math.round(seconds);
+      if (s < 60) {
+        return s + "s";
+      }
+      if (s < 3600) {
+        return String.format("%dm%02ds", s / 60, s % 60);
+      }
+      long m = Math.round(seconds / 60);
+      return String.format("%dh%02dm", m / 60, m % 60);
+    }
+  }
+
+  /**
+   * The round's progress line: {@code round N (of at most M)} in synchronized mode (a run with a
+   * target return may stop before its step budget), {@code update N | group ...} in async mode;
+   * it ends with the run's pace: env steps/s in this process and the time left to the step budget.
+   */
+  static String progressLine(RoundRecord r, TrainConfig config, Pace pace) {
     RoundRecord.Source s = r.source();
     StringBuilder sb = new StringBuilder();
     if (s.group() < 0) {
@@ -343,6 +411,7 @@ public final class Trainer {
     RoundRecord.Phases p = r.phases();
     sb.append(String.format(" | %.2fs (rollout %.2f, learn %.2f, overhead %.2f) | wall %.1fs", p.roundSeconds(),
         p.rolloutSeconds(), p.learnSeconds(), p.overheadSeconds(), p.wallSeconds()));
+    sb.append(" | ").append(pace.format());
     return sb.toString();
   }
 

@@ -3,6 +3,7 @@ package io.sparkac.trajectory;
 import io.sparkac.trajectory.TrajectorySchema.Column;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.parquet.hadoop.api.WriteSupport;
@@ -12,7 +13,8 @@ import org.apache.parquet.io.api.RecordConsumer;
 /**
  * Writes rows of a {@link RowBatch} (given by index) straight into Parquet's record consumer:
  * no Row, InternalRow or boxed value per step. The Spark schema goes into the footer under the
- * key Spark uses, so Spark reads the files with their column comments.
+ * key Spark uses, so Spark reads the files with their column comments, with the file's
+ * {@link TrajectoryMetadata}.
  */
 final class TrajectoryWriteSupport extends WriteSupport<Integer> {
   private static final String SPARK_SCHEMA_KEY = "org.apache.spark.sql.parquet.row.metadata";
@@ -33,8 +35,9 @@ final class TrajectoryWriteSupport extends WriteSupport<Integer> {
 
   @Override
   public WriteContext init(Configuration configuration) {
-    return new WriteContext(TrajectorySchema.PARQUET_SCHEMA,
-        Map.of(SPARK_SCHEMA_KEY, TrajectorySchema.FILE_SCHEMA.json()));
+    Map<String, String> metadata = new HashMap<>(shared.metadata().values());
+    metadata.put(SPARK_SCHEMA_KEY, TrajectorySchema.FILE_SCHEMA.json());
+    return new WriteContext(TrajectorySchema.PARQUET_SCHEMA, metadata);
   }
 
   @Override

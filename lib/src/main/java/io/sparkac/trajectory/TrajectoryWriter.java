@@ -28,9 +28,10 @@ public final class TrajectoryWriter {
 
   /**
    * The columns every row of one file shares: the run, the policy version that sampled the rows,
-   * the Spark executor that sampled them ("driver" in local mode) and evaluation or training rows.
+   * the Spark executor that sampled them ("driver" in local mode) and evaluation or training rows;
+   * with the file's key-value metadata (environment, spaces, schema version).
    */
-  public record Shared(String runId, int policyVersion, String executorId, boolean eval) {}
+  public record Shared(String runId, int policyVersion, String executorId, boolean eval, TrajectoryMetadata metadata) {}
 
   /**
    * Writes {@code batch}'s rows with the {@code shared} columns to {@code target}; {@code attempt}

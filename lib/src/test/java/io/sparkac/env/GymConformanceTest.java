@@ -240,7 +240,11 @@ class GymConformanceTest {
   }
 
   static void replayOneStep(GoldenTrace trace) {
-    Environment env = EnvRegistry.create(trace.envId());
+    replayOneStep(trace, EnvRegistry.create(trace.envId()));
+  }
+
+  /** The one-step check on {@code env}, whose restore() and state() are Gymnasium's internal state. */
+  static void replayOneStep(GoldenTrace trace, Environment env) {
     float[] obs = new float[env.observationSpace().flatSize()];
     StepResult result = new StepResult();
     int rewardUlps = REWARD_ULPS.getOrDefault(trace.envId(), 0);
@@ -263,7 +267,10 @@ class GymConformanceTest {
   }
 
   static void replayFreeRunning(GoldenTrace trace) {
-    Environment env = EnvRegistry.create(trace.envId());
+    replayFreeRunning(trace, EnvRegistry.create(trace.envId()));
+  }
+
+  static void replayFreeRunning(GoldenTrace trace, Environment env) {
     int prefix = FREE_RUN_PREFIX.getOrDefault(trace.envId(), 0);
     assertThat(prefix).as("free-running prefix for %s must be chosen in FREE_RUN_PREFIX", trace.envId())
         .isPositive();

@@ -283,4 +283,15 @@ class MlpForwardTest {
       }
     }
   }
+
+  @Test
+  void theKernelLineSaysWhichKernelRunsAndHowToGetTheVectorOne() {
+    // the tests' JVM has the module (the pom's argLine), as the launcher and spark-defaults.conf give it
+    assertThat(DenseKernel.describe(DenseKernel.best(), true)).matches(
+        "inference kernel: Vector API \\(\\d+-bit, \\d+ floats a vector\\)");
+    assertThat(DenseKernel.describe(new ScalarDenseKernel(), false)).startsWith("inference kernel: scalar Java")
+        .contains("--add-modules=jdk.incubator.vector").contains("spark.executor.extraJavaOptions");
+    assertThat(DenseKernel.describe(new ScalarDenseKernel(), true)).isEqualTo(
+        "inference kernel: scalar Java (the Vector API did not link on this JVM)");
+  }
 }

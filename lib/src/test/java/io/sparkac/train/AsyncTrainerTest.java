@@ -99,9 +99,9 @@ class AsyncTrainerTest {
     RoundRecord fromManifest = new Manifest(TrainerTest.storage(), RunLayout.of(run.toString())).read(3);
     assertThat(fromManifest).isEqualTo(result.rounds().get(3));
     assertThat(Files.readString(run.resolve("manifest").resolve("round-000003.json")))
-        .contains("\"group\"", "\"sampleVersion\"", "\"staleness\"", "\"rhoMean\"");
+        .contains("\"actor_group\"", "\"sample_version\"", "\"staleness\"", "\"rho_mean\"");
     List<String> csv = Files.readAllLines(run.resolve("metrics.csv"));
-    assertThat(csv.get(0)).contains(",group,sample_version,staleness,rho_mean,rho_max,corrected_fraction");
+    assertThat(csv.get(0)).contains(",sample_version,staleness,actor_group,rho_mean,rho_max,corrected_fraction");
     assertThat(csv).hasSize(9);
     try (Stream<Path> entries = Files.list(run.resolve("trajectories"))) {
       assertThat(entries.map(p -> p.getFileName().toString())).allMatch(n -> n.startsWith("round="));

@@ -58,13 +58,73 @@ class RunFolderTest {
     train(config(run, "run.total-steps=256"), StartMode.FRESH);
     List<String> complete = Files.readAllLines(run.resolve("metrics.csv"));
     assertThat(complete).hasSize(3);
-    // A kill between round 1's commit and the rewrite of metrics.csv leaves it a row short.
+    // A kill between round 1's commit and its append leaves metrics.csv a row short.
     Files.write(run.resolve("metrics.csv"), complete.subList(0, 2));
 
     TrainResult resumed = train(config(run, "run.total-steps=256"), StartMode.RESUME);
 
     assertThat(resumed.rounds()).hasSize(2);
     assertThat(Files.readAllLines(run.resolve("metrics.csv"))).isEqualTo(complete);
+  }
+
+  @Test
+  void aTornLastLineOfMetricsCsvIsRepairedOnResume() throws IOException {
+    Path run = tmp.resolve("run");
+    train(config(run, "run.total-steps=256"), StartMode.FRESH);
+    List<String> complete = Files.readAllLines(run.resolve("metrics.csv"));
+    // A kill in the middle of round 1's append: half its row, no line end.
+    String last = complete.get(2);
+    Files.writeString(run.resolve("metrics.csv"), complete.get(0) + "\n" + complete.get(1) + "\n"
+        + last.substring(0, last.length() / 2));
+
+    TrainResult resumed = train(config(run, "run.total-steps=384"), StartMode.RESUME);
+
+    assertThat(resumed.rounds()).extracting(RoundRecord::round).containsExactly(0, 1, 2);
+    List<String> repaired = Files.readAllLines(run.resolve("metrics.csv"));
+    assertThat(repaired).hasSize(4).startsWith(complete.toArray(String[]::new));
+    assertThat(repaired.get(3)).startsWith("2,2,384,");
+    assertThat(Files.readString(run.resolve("metrics.csv"))).endsWith("\n");
+  }
+
+  /**
+   * A run folder written before schema version 2 (camelCase manifest entries with "NaN", a
+   * {@code group} column, Hadoop's .crc files) resumes; its entries read as they were written,
+   * and its metrics.csv is rewritten in the current columns.
+   */
+  @Test
+  void aRunWrittenBeforeSchemaVersionTwoResumes() throws IOException {
+    Path run = tmp.resolve("run");
+    TrainResult first = train(config(run, "run.total-steps=256"), StartMode.FRESH);
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    for (int r = 0; r < 2; r++) {
+      Path entry = run.resolve(String.format("manifest/round-%06d.json", r));
+      com.fasterxml.jackson.databind.JsonNode now = json.readTree(entry.toFile());
+      com.fasterxml.jackson.databind.node.ObjectNode old = json.createObjectNode();
+      now.fields().forEachRemaining(f -> {
+        if (f.getKey().equals("schema_version")) {
+          return;
+        }
+        StringBuilder camel = new StringBuilder();
+        for (String part : f.getKey().split("_")) {
+          camel.append(camel.length() == 0 ? part : Character.toUpperCase(part.charAt(0)) + part.substring(1));
+        }
+        old.set(camel.toString(), f.getValue().isNull() ? json.getNodeFactory().textNode("NaN") : f.getValue());
+      });
+      old.put("group", -1).put("rhoMean", "NaN").put("rhoMax", "NaN").put("correctedFraction", "NaN");
+      Files.write(entry, json.writeValueAsBytes(old));
+      Files.writeString(entry.resolveSibling("." + entry.getFileName() + ".crc"), "an old checksum");
+    }
+    Files.writeString(run.resolve("metrics.csv"), "round,policy_version,group\n0,0,-1\n1,1,-1\n");
+    Files.writeString(run.resolve(".metrics.csv.crc"), "an old checksum");
+
+    TrainResult resumed = train(config(run, "run.total-steps=384"), StartMode.RESUME);
+
+    assertThat(resumed.rounds().subList(0, 2)).isEqualTo(first.rounds());
+    assertThat(resumed.rounds()).extracting(RoundRecord::round).containsExactly(0, 1, 2);
+    List<String> csv = Files.readAllLines(run.resolve("metrics.csv"));
+    assertThat(csv).hasSize(4);
+    assertThat(csv.get(0)).startsWith("round,policy_version,env_steps,").doesNotContain("group");
+    assertThat(Files.readString(run.resolve("manifest/round-000002.json"))).contains("\"schema_version\" : 2");
   }
 
   @Test

@@ -1,0 +1,1 @@
+"""Environments for sparkac's tests: Gymnasium's API, numpy only (no Gymnasium import)."""
