@@ -24,8 +24,8 @@ import org.apache.hadoop.fs.Path;
  * What the {@code report} job draws of one run, read without Spark: the committed rounds'
  * manifest entries, the evaluation episodes on disk, and a few columns of a few rounds' Parquet
  * files (the episode lengths of the last rounds, the action frequencies of at most
- * {@link #ACTION_ROUNDS} rounds). A 500-round run costs the 500 manifest entries and a few
- * dozen small Parquet files, not its whole trajectory table. Driver only.
+ * {@link #ACTION_ROUNDS} rounds). A 500-round run costs the 500 manifest entries and at most
+ * 75 rounds' Parquet files (a few columns each), not its whole trajectory table. Driver only.
  *
  * @param runDir the run folder
  * @param config the configuration the run was trained with (its last checkpoint's)
@@ -43,7 +43,7 @@ public record RunFigures(String runDir, TrainConfig config, List<RoundRecord> ro
   public static final int LENGTH_EPISODES = 100;
   public static final int MAX_LENGTH_ROUNDS = 50;
   /** Action frequencies of at most this many rounds, spread evenly over the run, the last included. */
-  public static final int ACTION_ROUNDS = 50;
+  public static final int ACTION_ROUNDS = 25;
   /** Discrete actions counted; a larger action index counts as "other" (and the run as continuous). */
   static final int MAX_ACTIONS = 64;
 
@@ -152,24 +152,6 @@ public record RunFigures(String runDir, TrainConfig config, List<RoundRecord> ro
       from--;
       ended += records.get(from).episodes().episodesInRound();
     }
-    List<Path> lengthFiles = new ArrayList<>();
-    for (int i = from; i < records.size(); i++) {
-      lengthFiles.addAll(parquetFiles(storage, layout.trajectoryRound(records.get(i).round())));
-    }
-    List<Double> lengths = new ArrayList<>();
-    for (List<Double> part : all(pool, lengthFiles, file -> {
-      List<Double> found = new ArrayList<>();
-      ParquetColumns.read(storage.conf(), file,
-          List.of(TrajectorySchema.T, TrajectorySchema.TERMINATED, TrajectorySchema.TRUNCATED), v -> {
-            if ((Boolean) v[1] || (Boolean) v[2]) {
-              found.add((Integer) v[0] + 1.0);
-            }
-          });
-      return found;
-    })) {
-      lengths.addAll(part);
-    }
-
     // Action frequencies of evenly spread rounds (discrete actions only).
     int n = records.size();
     int every = Math.max(1, (int) Math.ceil(n / (double) ACTION_ROUNDS));
@@ -177,20 +159,51 @@ public record RunFigures(String runDir, TrainConfig config, List<RoundRecord> ro
     for (int i = (n - 1) % every; i < n; i += every) {
       sampled.add(i);
     }
+    // Each round's files are read once for both: the lengths window's rounds and the sampled ones.
+    java.util.TreeSet<Integer> toRead = new java.util.TreeSet<>(sampled);
+    for (int i = from; i < n; i++) {
+      toRead.add(i);
+    }
+    int lengthsFrom = from;
+    List<Integer> readOrder = new ArrayList<>(toRead);
+    List<RoundColumns> read = all(pool, readOrder, i -> {
+      boolean lengthsToo = i >= lengthsFrom;
+      boolean actionsToo = sampled.contains(i);
+      List<String> columns = new ArrayList<>();
+      if (lengthsToo) {
+        columns.addAll(List.of(TrajectorySchema.T, TrajectorySchema.TERMINATED, TrajectorySchema.TRUNCATED));
+      }
+      if (actionsToo) {
+        columns.add(TrajectorySchema.ACTION);
+      }
+      int actionAt = columns.size() - 1;
+      List<Double> found = new ArrayList<>();
+      // index MAX_ACTIONS: steps without a discrete action (a continuous run) or beyond MAX_ACTIONS
+      long[] c = actionsToo ? new long[MAX_ACTIONS + 1] : null;
+      for (Path file : parquetFiles(storage, layout.trajectoryRound(records.get(i).round()))) {
+        ParquetColumns.read(storage.conf(), file, columns, v -> {
+          if (lengthsToo && ((Boolean) v[1] || (Boolean) v[2])) {
+            found.add((Integer) v[0] + 1.0);
+          }
+          if (actionsToo) {
+            int a = v[actionAt] == null ? MAX_ACTIONS : (Integer) v[actionAt];
+            c[a >= 0 && a < MAX_ACTIONS ? a : MAX_ACTIONS]++;
+          }
+        });
+      }
+      return new RoundColumns(found, c);
+    });
+    List<Double> lengths = new ArrayList<>();
+    List<long[]> perRound = new ArrayList<>();
+    for (int k = 0; k < readOrder.size(); k++) {
+      lengths.addAll(read.get(k).lengths());
+      if (read.get(k).actions() != null) {
+        perRound.add(read.get(k).actions());
+      }
+    }
     List<long[]> counts = new ArrayList<>();
     int actions = 0;
     boolean continuous = false;
-    // One count per round, index MAX_ACTIONS: steps without a discrete action (a continuous run).
-    List<long[]> perRound = all(pool, sampled, i -> {
-      long[] c = new long[MAX_ACTIONS + 1];
-      for (Path file : parquetFiles(storage, layout.trajectoryRound(records.get(i).round()))) {
-        ParquetColumns.read(storage.conf(), file, List.of(TrajectorySchema.ACTION), v -> {
-          int a = v[0] == null ? MAX_ACTIONS : (Integer) v[0];
-          c[a >= 0 && a < MAX_ACTIONS ? a : MAX_ACTIONS]++;
-        });
-      }
-      return c;
-    });
     for (long[] full : perRound) {
       if (full[MAX_ACTIONS] > 0) {
         continuous = true;
@@ -219,6 +232,9 @@ public record RunFigures(String runDir, TrainConfig config, List<RoundRecord> ro
         new int[] {records.get(from).round(), last}, lengths.stream().mapToDouble(Double::doubleValue).toArray(),
         actionRounds, fractions);
   }
+
+  /** What one round's files gave: the lengths of the episodes that ended in it, its action counts (or null). */
+  private record RoundColumns(List<Double> lengths, long[] actions) {}
 
   /** The run's id with its seed, as charts name it. */
   public String label() {
