@@ -136,8 +136,7 @@ class AnalysisJobsTest {
     Captured c = capture("report", run.toString());
     assertThat(c.status).as("stderr: %s", c.err).isZero();
     Path report = run.resolve("report");
-    List<String> charts = List.of("learning-curve", "value-loss", "policy-loss", "entropy", "explained-variance",
-        "action-frequencies", "episode-lengths");
+    List<String> charts = ReportJobTest.CHARTS;
     for (String chart : charts) {
       assertDrawnPng(report.resolve(chart + ".png"));
     }
@@ -145,7 +144,7 @@ class AnalysisJobsTest {
     for (String chart : charts) {
       assertThat(html).contains("<img src=\"" + chart + ".png\"");
     }
-    assertThat(html).contains("<h1>Run test</h1>").contains("CartPole-v1").contains("actors=4")
+    assertThat(html).contains("<h1>Run test (seed 1)</h1>").contains("CartPole-v1").contains("actors=4")
         .contains("round 2: ");
     assertThat(capture("report").status).isEqualTo(2);
   }

@@ -147,6 +147,53 @@ public final class Charts {
     return line;
   }
 
+  /** An empty XY chart with the report's style, for {@link #addLine} and {@link #addBand}. */
+  public static XYChart xyChart(String title, String xTitle, String yTitle) {
+    return xy(title, xTitle, yTitle);
+  }
+
+  /** The colour of the i-th run in charts that overlay runs (matplotlib's tab10, repeated). */
+  public static Color runColor(int i) {
+    return PALETTE[Math.floorMod(i, PALETTE.length)];
+  }
+
+  private static final Color[] PALETTE = {new Color(31, 119, 180), new Color(255, 127, 14), new Color(44, 160, 44),
+      new Color(214, 39, 40), new Color(148, 103, 189), new Color(140, 86, 75), new Color(227, 119, 194),
+      new Color(127, 127, 127), new Color(188, 189, 34), new Color(23, 190, 207)};
+
+  /**
+   * Adds a line of {@code mean} with a translucent band from {@code low} to {@code high} around
+   * it, both in {@code color}; points where any value is NaN are left out. Returns the line, or
+   * null when no point is finite.
+   */
+  public static XYSeries addBand(XYChart chart, String name, double[] x, double[] mean, double[] low, double[] high,
+      Color color) {
+    double[][] m = finite(x, mean, low, high);
+    if (m[0].length == 0) {
+      return null;
+    }
+    double[] bx = new double[2 * m[0].length];
+    double[] by = new double[2 * m[0].length];
+    for (int i = 0; i < m[0].length; i++) {
+      bx[i] = m[0][i];
+      by[i] = m[3][i];
+      bx[bx.length - 1 - i] = m[0][i];
+      by[by.length - 1 - i] = m[2][i];
+    }
+    Color translucent = new Color(color.getRed(), color.getGreen(), color.getBlue(), 50);
+    XYSeries band = chart.addSeries(name + " (band)", bx, by);
+    band.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.PolygonArea);
+    band.setFillColor(translucent);
+    band.setLineColor(translucent);
+    band.setMarker(SeriesMarkers.NONE);
+    band.setShowInLegend(false);
+    XYSeries line = chart.addSeries(name, m[0], m[1]);
+    line.setLineColor(color);
+    line.setMarkerColor(color);
+    line.setMarker(m[0].length > 40 ? SeriesMarkers.NONE : SeriesMarkers.DIAMOND);
+    return line;
+  }
+
   /**
    * Histograms over common bins, one step line per sample: the count of values per bin. With
    * {@code integerBins}, each bin holds whole numbers (e.g. episode lengths).

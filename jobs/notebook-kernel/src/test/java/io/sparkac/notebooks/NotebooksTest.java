@@ -95,6 +95,11 @@ class NotebooksTest {
     assertRunsClean("03-compare-runs.ipynb", 3);
   }
 
+  @Test
+  void runsReportFromTheTables() throws Exception {
+    assertRunsClean("04-runs-report.ipynb", 4);
+  }
+
   void assertRunsClean(String notebook, int charts) throws Exception {
     JsonNode executed = execute(notebook);
     List<String> problems = new ArrayList<>();
