@@ -2,6 +2,7 @@ package io.sparkac.config;
 
 import static io.sparkac.config.ConfigException.check;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.sparkac.policy.GaussianPolicy;
 import java.io.Serializable;
@@ -163,7 +164,7 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
     }
 
     /** A Python environment (env.python or env.gymnasium), stepped by Python workers. */
-    @com.fasterxml.jackson.annotation.JsonIgnore
+    @JsonIgnore
     public boolean isPython() {
       return !python.isEmpty() || !gymnasium.isEmpty();
     }
