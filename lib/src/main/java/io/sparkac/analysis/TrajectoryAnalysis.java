@@ -99,15 +99,19 @@ public final class TrajectoryAnalysis {
     return records.get(records.size() - 1).round();
   }
 
-  /** The manifest as a table: one row per committed round, with the columns of {@code metrics.csv}. */
+  /**
+   * The manifest as a table: one row per committed round, with the columns of {@code metrics.csv}
+   * (the async-only ones in asynchronous runs only).
+   */
   public Dataset<Row> metrics() {
+    List<RoundRecord.Column> columns = RoundRecord.columns(!records.isEmpty() && records.get(0).async());
     List<StructField> fields = new ArrayList<>();
-    for (RoundRecord.Column c : RoundRecord.COLUMNS) {
+    for (RoundRecord.Column c : columns) {
       DataType type = c.type() == int.class ? DataTypes.IntegerType
           : c.type() == long.class ? DataTypes.LongType : DataTypes.DoubleType;
       fields.add(DataTypes.createStructField(c.name(), type, type == DataTypes.DoubleType));
     }
-    List<Function<RoundRecord, Number>> values = RoundRecord.COLUMNS.stream().map(RoundRecord.Column::value).toList();
+    List<Function<RoundRecord, Number>> values = columns.stream().map(RoundRecord.Column::value).toList();
     List<Row> rows = new ArrayList<>();
     for (RoundRecord r : records) {
       Object[] v = new Object[values.size()];
