@@ -155,6 +155,10 @@ class OpeJobTest {
     assertBad("--resamples = 0: must be >= 1", r, "--policy", r, "--resamples", "0", "--out", o);
     assertBad("--policy <run-dir> is required", r, "--out", o);
     assertBad("has no committed round", tmp.resolve("nothing").toString(), "--policy", r, "--out", o);
+    Path acrobot = tmp.resolve("acrobot");
+    SmallRuns.train(acrobot, "env.id=Acrobot-v1", "run.total-steps=128");
+    assertBad("the target policy (checkpoint round 0 of " + acrobot + ") was trained on Acrobot-v1; the trajectories"
+        + " of " + r + " are CartPole-v1", r, "--policy", acrobot.toString(), "--out", o);
     assertThat(out).doesNotExist();
   }
 

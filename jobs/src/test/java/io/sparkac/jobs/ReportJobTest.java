@@ -138,6 +138,22 @@ class ReportJobTest {
   }
 
   @Test
+  void aContinuousRunHasNoActionChartAndThePageSaysWhy() throws Exception {
+    Path pendulum = tmp.resolve("pendulum");
+    SmallRuns.train(pendulum, "env.id=Pendulum-v1", "run.total-steps=256");
+    RunFigures p = RunFigures.read(storage(), pendulum.toString());
+    assertThat(p.actionRounds()).isEmpty();
+    assertThat(p.actionFractions()).isEmpty();
+    RunsReport.Report both = RunsReport.build(List.of(p, RunFigures.read(storage(), runB.toString())));
+    assertThat(both.charts()).containsKey("action-frequencies"); // run B's
+    AnalysisJobsTest.Captured c = AnalysisJobsTest.capture("report", pendulum.toString());
+    assertThat(c.status()).as("stderr: %s", c.err()).isZero();
+    assertThat(pendulum.resolve("report").resolve("action-frequencies.png")).doesNotExist();
+    assertThat(Files.readString(pendulum.resolve("report").resolve("index.html")))
+        .contains("no run has discrete actions: there is no action chart.");
+  }
+
+  @Test
   void oneRunGoesToItsOwnReportFolderAndBadFoldersAreNamed() throws Exception {
     AnalysisJobsTest.Captured c = AnalysisJobsTest.capture("report", runB.toString());
     assertThat(c.status()).as("stderr: %s", c.err()).isZero();

@@ -20,6 +20,11 @@ import java.util.List;
  */
 public record CheckpointPolicy(String runDir, Integer round) implements PolicySource {
 
+  /** The environment of a run's configuration: its id, or its class for a custom one. */
+  static String envName(TrainConfig config) {
+    return config.env().className().isBlank() ? config.env().id() : config.env().className();
+  }
+
   @Override
   public TargetPolicy load(Storage storage) {
     RunLayout layout = RunLayout.of(runDir);
@@ -42,6 +47,6 @@ public record CheckpointPolicy(String runDir, Integer round) implements PolicySo
     int dims = probe.actionSpace() instanceof Space.Box b ? b.dims() : 0;
     MlpWeights actor = MlpWeights.of(checkpoints.readActor(r), config.network().activation());
     return new TargetPolicy("checkpoint round " + r + " of " + runDir, actor,
-        checkpoints.readNormalization(r).observations(), dims);
+        checkpoints.readNormalization(r).observations(), dims, envName(config));
   }
 }

@@ -193,6 +193,15 @@ public final class OffPolicyEvaluation {
       throw new IllegalArgumentException("--rounds " + a + ".." + b + ": not committed rounds of " + runDir
           + "; committed rounds: " + firstCommitted + ".." + lastCommitted);
     }
+    if (target.envId() != null) {
+      String logged = CheckpointPolicy.envName(new io.sparkac.run.Checkpoints(storage, layout).readState(lastCommitted)
+          .configIn(runDir, List.of()));
+      if (!target.envId().equals(logged)) {
+        throw new IllegalArgumentException("the target policy (" + target.description() + ") was trained on "
+            + target.envId() + "; the trajectories of " + runDir + " are " + logged + ": an estimate needs data of"
+            + " the same environment");
+      }
+    }
     List<Integer> fromA = committed.stream().filter(r -> r >= a).toList();
     List<RoundRecord> records = new ArrayList<>();
     for (int r : fromA) {

@@ -18,9 +18,11 @@ import java.io.Serializable;
  * @param actor the actor network (logits, or mean and log-std for continuous actions)
  * @param normalizer the observation statistics the actor saw, or null when observations are not normalised
  * @param continuousDims the dimensions of a continuous action, 0 for discrete actions
+ * @param envId the environment it was trained on ({@code env.id}, or the class of {@code env.class}),
+ *     or null when unknown: logged data of another environment is refused before any Spark work
  */
 public record TargetPolicy(String description, MlpWeights actor, ObservationNormalizer normalizer,
-    int continuousDims) implements Serializable {
+    int continuousDims, String envId) implements Serializable {
 
   public TargetPolicy {
     if (normalizer != null && normalizer.dims() != actor.inputSize()) {
