@@ -59,15 +59,8 @@ public final class Charts {
     XYChart chart = xy(title, ENV_STEPS, RETURN);
     double[][] m = finite(envSteps, mean, min, max);
     if (m[0].length > 0) {
-      double[] bx = new double[2 * m[0].length];
-      double[] by = new double[2 * m[0].length];
-      for (int i = 0; i < m[0].length; i++) {
-        bx[i] = m[0][i];
-        by[i] = m[3][i];
-        bx[bx.length - 1 - i] = m[0][i];
-        by[by.length - 1 - i] = m[2][i];
-      }
-      XYSeries band = chart.addSeries("min..max of training episodes", bx, by);
+      double[][] polygon = polygon(m);
+      XYSeries band = chart.addSeries("min..max of training episodes", polygon[0], polygon[1]);
       band.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.PolygonArea);
       band.setFillColor(BAND);
       band.setLineColor(BAND);
@@ -172,16 +165,9 @@ public final class Charts {
     if (m[0].length == 0) {
       return null;
     }
-    double[] bx = new double[2 * m[0].length];
-    double[] by = new double[2 * m[0].length];
-    for (int i = 0; i < m[0].length; i++) {
-      bx[i] = m[0][i];
-      by[i] = m[3][i];
-      bx[bx.length - 1 - i] = m[0][i];
-      by[by.length - 1 - i] = m[2][i];
-    }
+    double[][] polygon = polygon(m);
     Color translucent = new Color(color.getRed(), color.getGreen(), color.getBlue(), 50);
-    XYSeries band = chart.addSeries(name + " (band)", bx, by);
+    XYSeries band = chart.addSeries(name + " (band)", polygon[0], polygon[1]);
     band.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.PolygonArea);
     band.setFillColor(translucent);
     band.setLineColor(translucent);
@@ -192,6 +178,22 @@ public final class Charts {
     line.setMarkerColor(color);
     line.setMarker(m[0].length > 40 ? SeriesMarkers.NONE : SeriesMarkers.DIAMOND);
     return line;
+  }
+
+  /**
+   * The outline of a band, for a polygon-area series: along {@code m[3]} (high) forward in x, then
+   * back along {@code m[2]} (low); {@code m[0]} holds x.
+   */
+  private static double[][] polygon(double[][] m) {
+    double[] bx = new double[2 * m[0].length];
+    double[] by = new double[2 * m[0].length];
+    for (int i = 0; i < m[0].length; i++) {
+      bx[i] = m[0][i];
+      by[i] = m[3][i];
+      bx[bx.length - 1 - i] = m[0][i];
+      by[by.length - 1 - i] = m[2][i];
+    }
+    return new double[][] {bx, by};
   }
 
   /**

@@ -209,7 +209,7 @@ public final class OffPolicyEvaluation {
     }
     // a committed file of another size than its manifest entry recorded fails here, with its round
     manifest.verify(records, "trajectories/", false);
-    Dataset<Row> steps = described(spark, "ope: list and read the footers of rounds " + a + ".." + lastCommitted,
+    Dataset<Row> steps = TrajectoryAnalysis.described(spark, "ope: list and read the footers of rounds " + a + ".." + lastCommitted,
         () -> TrajectoryReader.openRounds(spark, layout.trajectories().toString(), fromA));
     if (!steps.schema().getFieldIndex(TrajectorySchema.EVAL).isEmpty()) {
       steps = steps.where(col(TrajectorySchema.EVAL).equalTo(false));
@@ -220,13 +220,13 @@ public final class OffPolicyEvaluation {
         .agg(min(when(col(TrajectorySchema.T).equalTo(0), col(TrajectorySchema.ROUND))).as("start_round"),
             max(TrajectorySchema.ROUND).as("end_round"))
         .where(col("start_round").between(a, b));
-    Row reach = described(spark, "ope: episodes that start in rounds " + a + ".." + b,
-        () -> spans.agg(count(lit(1)), max("end_round")).first());
-    if (reach.getLong(0) == 0) {
+    Row reach = TrajectoryAnalysis.described(spark, "ope: episodes that start in rounds " + a + ".." + b,
+        () -> spans.agg(count(lit(1)).as("episodes"), max("end_round").as("end_round")).first());
+    if (reach.<Long>getAs("episodes") == 0) {
       throw new IllegalArgumentException("no episode of " + runDir + " starts in rounds " + a + ".." + b
           + "; choose a wider --rounds");
     }
-    int lastRead = reach.getInt(1);
+    int lastRead = reach.<Integer>getAs("end_round");
 
     // Pass 2: the steps of those episodes, scored with the target on the executors.
     Dataset<Row> selected = steps.where(col(TrajectorySchema.ROUND).leq(lastRead))
@@ -241,7 +241,7 @@ public final class OffPolicyEvaluation {
         .groupBy("episode_id")
         .agg(count(lit(1)).as("n"), max("t").as("last_t"), max("done").as("done"),
             sort_array(collect_list(struct("t", "reward", "log_ratio", "vf_pred"))).as("steps"));
-    List<Row> rows = described(spark, "ope: score " + target.description() + " on the episodes of rounds " + a
+    List<Row> rows = TrajectoryAnalysis.described(spark, "ope: score " + target.description() + " on the episodes of rounds " + a
         + ".." + b + " (read to round " + lastRead + ")", perEpisode::collectAsList);
     policy.destroy();
 
@@ -249,22 +249,23 @@ public final class OffPolicyEvaluation {
     int unfinished = 0;
     long stepCount = 0;
     double maxAbs = 0;
-    rows.sort(java.util.Comparator.comparingLong(r -> r.getLong(0))); // the bootstrap's draws follow this order
+    // the bootstrap's draws follow this order
+    rows.sort(java.util.Comparator.comparingLong(r -> r.<Long>getAs("episode_id")));
     for (Row r : rows) {
-      long n = r.getLong(1);
-      if (!r.getBoolean(3) || r.getInt(2) != n - 1) {
+      long n = r.<Long>getAs("n");
+      if (!r.<Boolean>getAs("done") || r.<Integer>getAs("last_t") != n - 1) {
         unfinished++;
         continue;
       }
-      List<Row> s = r.getList(4);
+      List<Row> s = r.getList(r.fieldIndex("steps"));
       double[] reward = new double[s.size()];
       double[] logRatio = new double[s.size()];
       double[] value = new double[s.size()];
       for (int t = 0; t < s.size(); t++) {
         Row step = s.get(t);
-        reward[t] = step.getDouble(1);
-        logRatio[t] = step.getDouble(2);
-        value[t] = step.getDouble(3);
+        reward[t] = step.<Double>getAs("reward");
+        logRatio[t] = step.<Double>getAs("log_ratio");
+        value[t] = step.<Double>getAs("vf_pred");
         maxAbs = Math.max(maxAbs, Math.abs(logRatio[t]));
       }
       stepCount += s.size();
@@ -313,6 +314,13 @@ public final class OffPolicyEvaluation {
     private final Row[] out = new Row[BATCH];
     private int size;
     private int next;
+    /** The input's columns by name, from the first row's schema. */
+    private int[] at;
+    private static final String[] READ = {TrajectorySchema.EPISODE_ID, TrajectorySchema.T, TrajectorySchema.OBS,
+        TrajectorySchema.ACTION, TrajectorySchema.ACTION_VEC, TrajectorySchema.REWARD, TrajectorySchema.TERMINATED,
+        TrajectorySchema.TRUNCATED, TrajectorySchema.ACTION_LOGP, TrajectorySchema.VF_PRED};
+    private static final int EPISODE = 0, T = 1, OBS = 2, ACTION = 3, ACTION_VEC = 4, REWARD = 5, TERMINATED = 6,
+        TRUNCATED = 7, LOGP = 8, VF = 9;
 
     Scoring(Iterator<Row> in, TargetPolicy policy) {
       this.in = in;
@@ -346,7 +354,13 @@ public final class OffPolicyEvaluation {
       next = 0;
       while (size < BATCH && in.hasNext()) {
         Row r = in.next();
-        List<Float> o = r.getList(2);
+        if (at == null) {
+          at = new int[READ.length];
+          for (int c = 0; c < READ.length; c++) {
+            at[c] = r.fieldIndex(READ[c]);
+          }
+        }
+        List<Float> o = r.getList(at[OBS]);
         if (o.size() != obsSize) {
           throw new IllegalArgumentException("a logged observation has " + o.size() + " values; the target policy"
               + " takes " + obsSize + " (a policy of another environment?)");
@@ -355,20 +369,20 @@ public final class OffPolicyEvaluation {
           obs[size * obsSize + k] = o.get(k);
         }
         if (dims > 0) {
-          if (r.isNullAt(4)) {
+          if (r.isNullAt(at[ACTION_VEC])) {
             throw new IllegalArgumentException("a logged step has no action_vec: the target policy has continuous"
                 + " actions, the logged run discrete ones");
           }
-          List<Float> v = r.getList(4);
+          List<Float> v = r.getList(at[ACTION_VEC]);
           for (int k = 0; k < dims; k++) {
             actionVec[size * dims + k] = v.get(k);
           }
         } else {
-          if (r.isNullAt(3)) {
+          if (r.isNullAt(at[ACTION])) {
             throw new IllegalArgumentException("a logged step has no discrete action: the target policy has discrete"
                 + " actions, the logged run continuous ones");
           }
-          action[size] = r.getInt(3);
+          action[size] = r.getInt(at[ACTION]);
         }
         batch[size++] = r;
       }
@@ -378,20 +392,11 @@ public final class OffPolicyEvaluation {
       scorer.logProbs(obs, size, action, actionVec, logp);
       for (int i = 0; i < size; i++) {
         Row r = batch[i];
-        out[i] = RowFactory.create(r.getLong(0), r.getInt(1), r.getDouble(5), logp[i] - r.getDouble(8),
-            r.getDouble(9), r.getBoolean(6) || r.getBoolean(7));
+        out[i] = RowFactory.create(r.getLong(at[EPISODE]), r.getInt(at[T]), r.getDouble(at[REWARD]),
+            logp[i] - r.getDouble(at[LOGP]), r.getDouble(at[VF]), r.getBoolean(at[TERMINATED]) || r.getBoolean(at[TRUNCATED]));
         batch[i] = null;
       }
     }
   }
 
-  private static <T> T described(SparkSession spark, String description, java.util.function.Supplier<T> body) {
-    String before = spark.sparkContext().getLocalProperty("spark.job.description");
-    spark.sparkContext().setJobDescription(description);
-    try {
-      return body.get();
-    } finally {
-      spark.sparkContext().setJobDescription(before);
-    }
-  }
 }

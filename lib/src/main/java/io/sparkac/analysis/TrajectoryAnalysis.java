@@ -162,8 +162,12 @@ public final class TrajectoryAnalysis {
         ? df.withColumn(TrajectorySchema.EVAL, lit(false)) : df;
   }
 
-  /** Runs {@code body} under a Spark job description, then restores the caller's description. */
   private <T> T described(String description, java.util.function.Supplier<T> body) {
+    return described(spark, description, body);
+  }
+
+  /** Runs {@code body} under a Spark job description, then restores the caller's description. */
+  static <T> T described(SparkSession spark, String description, java.util.function.Supplier<T> body) {
     String before = spark.sparkContext().getLocalProperty("spark.job.description");
     spark.sparkContext().setJobDescription(description);
     try {
