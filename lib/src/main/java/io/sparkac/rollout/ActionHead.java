@@ -44,6 +44,11 @@ abstract sealed class ActionHead permits ActionHead.Discrete, ActionHead.Continu
   abstract double sample(float[] out, int offset, SplittableRandom rng, RowBatch batch, int row, int[] actions,
       float[] vectors, int j);
 
+  /** The mean clipped to the box into {@code vectors[j * d ..]}, for a batched step; continuous actions only. */
+  void greedy(float[] out, int offset, float[] vectors, int j) {
+    throw new UnsupportedOperationException("greedy vectors are for continuous actions");
+  }
+
   /** The greedy action (argmax, or the mean clipped to the box), stepped; evaluation only. */
   abstract void greedyStep(Environment env, float[] out, int offset, float[] obs, StepResult result);
 
@@ -122,6 +127,13 @@ abstract sealed class ActionHead permits ActionHead.Discrete, ActionHead.Continu
       GaussianPolicy.clip(sampled, low, high, clipped);
       System.arraycopy(clipped, 0, vectors, j * d, d);
       return logp;
+    }
+
+    @Override
+    void greedy(float[] out, int offset, float[] vectors, int j) {
+      GaussianPolicy.mean(out, offset, d, sampled);
+      GaussianPolicy.clip(sampled, low, high, clipped);
+      System.arraycopy(clipped, 0, vectors, j * d, d);
     }
 
     @Override

@@ -6,7 +6,6 @@ import io.sparkac.env.Environment;
 import io.sparkac.trajectory.TrajectoryMetadata;
 import io.sparkac.env.StepResult;
 import io.sparkac.env.python.PythonEnvException;
-import io.sparkac.env.python.PythonEnvironment;
 import io.sparkac.env.python.PythonWorker;
 import io.sparkac.nn.MlpForward;
 import io.sparkac.nn.MlpWeights;
@@ -96,10 +95,7 @@ public final class EvalTask implements FlatMapFunction<Iterator<ActorRange>, Eva
       task.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) context -> worker.close());
     }
     try {
-      for (int i = 0; i < n; i++) {
-        envs[i] = new PythonEnvironment(worker, i);
-      }
-      return run(range, out, record, envs);
+      return runPython(range, out, record, worker);
     } catch (PythonEnvException e) {
       String which = e.envIndex() >= 0 ? "evaluation episode " + (range.from() + e.envIndex())
           : "the worker of evaluation episodes " + range.from() + "-" + (range.to() - 1);
@@ -110,6 +106,112 @@ public final class EvalTask implements FlatMapFunction<Iterator<ActorRange>, Eva
     } finally {
       worker.close();
     }
+  }
+
+  /**
+   * The same episodes as {@link #run(ActorRange, List, boolean, Environment[])} (the same seeds,
+   * draws and rows) with the range's Python environments in one worker: one round trip per step
+   * for all the episodes still running.
+   */
+  private RowBatch runPython(ActorRange range, List<Episode> out, boolean record, PythonWorker worker) {
+    int n = range.size();
+    long seed = config.run().seed();
+    ActionHead head = ActionHead.of(worker.actionSpace());
+    int d = head.vectorSize();
+    if (record && d > 0) {
+      throw new UnsupportedOperationException(worker.spec().describe()
+          + ": evaluation trajectories are written for discrete actions only; evaluate without writing them");
+    }
+    int nA = actorWeights.outputSize();
+    int obsSize = worker.observationSpace().flatSize();
+    RowBatch rows = record ? new RowBatch(0, obsSize, 0) : null;
+    float[] obs = new float[n * obsSize];
+    float[] netIn = normalizer == null ? obs : new float[n * obsSize];
+    SplittableRandom[] rng = new SplittableRandom[n];
+    double[] ret = new double[n];
+    int[] len = new int[n];
+    boolean[] running = new boolean[n];
+    int[] idx = new int[n];
+    long[] seeds = new long[n];
+    for (int i = 0; i < n; i++) {
+      int e = range.from() + i;
+      idx[i] = i;
+      seeds[i] = Seeds.mix(seed, Seeds.EVAL, e);
+      rng[i] = new SplittableRandom(Seeds.mix(seed, Seeds.EVAL, e, 1));
+      running[i] = true;
+    }
+    worker.reset(n, idx, seeds, obs);
+    MlpForward actor = new MlpForward(actorWeights);
+    MlpForward critic = rows == null ? null : new MlpForward(output.critic());
+    float[] logits = new float[n * nA];
+    float[] values = rows == null ? null : new float[n];
+    double[] logp = new double[1];
+    double[] logps = new double[n];
+    int[] actions = new int[n];
+    float[] vectors = new float[Math.max(1, n * d)];
+    float[] next = new float[n * obsSize];
+    double[] reward = new double[n];
+    boolean[] terminated = new boolean[n];
+    boolean[] truncated = new boolean[n];
+    // Stochastic continuous evaluation records its samples in a scratch one-row batch.
+    RowBatch scratch = new RowBatch(1, obsSize, d);
+    int live = n;
+    while (live > 0) {
+      // Finished episodes keep their last observation in the batch; their rows are ignored.
+      if (normalizer != null) {
+        normalizer.apply(obs, netIn, n);
+      }
+      actor.forward(netIn, n, logits);
+      if (critic != null) {
+        critic.forward(netIn, n, values);
+      }
+      int k = 0;
+      for (int i = 0; i < n; i++) {
+        if (!running[i]) {
+          continue;
+        }
+        idx[k] = i;
+        if (d > 0) {
+          if (greedy) {
+            head.greedy(logits, i * nA, vectors, k);
+          } else {
+            head.sample(logits, i * nA, rng[i], scratch, 0, actions, vectors, k);
+          }
+        } else {
+          actions[k] = greedy ? CategoricalPolicy.greedy(logits, i * nA, nA, logp)
+              : CategoricalPolicy.sample(logits, i * nA, nA, rng[i].nextDouble(), logp);
+          logps[k] = logp[0];
+        }
+        k++;
+      }
+      worker.step(k, idx, actions, vectors, null, next, reward, terminated, truncated, null);
+      for (int j = 0; j < k; j++) {
+        int i = idx[j];
+        if (rows != null) {
+          int r = rows.addRow();
+          rows.actorId()[r] = range.from() + i;
+          rows.episodeId()[r] = RowBatch.episodeId(range.from() + i, 0);
+          rows.t()[r] = len[i];
+          System.arraycopy(obs, i * obsSize, rows.obs(), r * obsSize, obsSize);
+          System.arraycopy(next, j * obsSize, rows.nextObs(), r * obsSize, obsSize);
+          rows.action()[r] = actions[j];
+          rows.reward()[r] = reward[j];
+          rows.terminated()[r] = terminated[j];
+          rows.truncated()[r] = truncated[j];
+          rows.logp()[r] = logps[j];
+          rows.vfPred()[r] = values[i];
+        }
+        ret[i] += reward[j];
+        len[i]++;
+        System.arraycopy(next, j * obsSize, obs, i * obsSize, obsSize);
+        if (terminated[j] || truncated[j]) {
+          running[i] = false;
+          live--;
+          out.add(new Episode(range.from() + i, ret[i], len[i], terminated[j]));
+        }
+      }
+    }
+    return rows;
   }
 
   private RowBatch run(ActorRange range, List<Episode> out, boolean record, Environment[] envs) {
