@@ -22,7 +22,7 @@ public record CheckpointPolicy(String runDir, Integer round) implements PolicySo
 
   /** The environment of a run's configuration: its id, or its class for a custom one. */
   static String envName(TrainConfig config) {
-    return config.env().className().isBlank() ? config.env().id() : config.env().className();
+    return config.env().name();
   }
 
   @Override

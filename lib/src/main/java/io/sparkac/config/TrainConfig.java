@@ -168,6 +168,11 @@ public record TrainConfig(Run run, Env env, Rollout rollout, Network network, Le
     public boolean isPython() {
       return !python.isEmpty() || !gymnasium.isEmpty();
     }
+
+    /** The environment as the configuration names it: env.python, env.gymnasium, env.class or env.id. */
+    public String name() {
+      return !python.isEmpty() ? python : !gymnasium.isEmpty() ? gymnasium : !className.isBlank() ? className : id;
+    }
   }
 
   public record Rollout(int actors, int stepsPerActor, int partitions) implements Serializable {

@@ -77,7 +77,7 @@ public final class RunPolicy {
         state.policyVersion(), state.envSteps(), evalMean, config.eval().episodes(), state.config());
     PolicyInfo.Network network = new PolicyInfo.Network(actor.sizes(), critic == null ? null : critic.sizes(),
         actor.hidden().name().toLowerCase(java.util.Locale.ROOT));
-    String cls = config.env().custom() ? config.env().className() : null;
+    String cls = config.env().className().isBlank() ? null : config.env().className();
     return new PolicyInfo(PolicyInfo.FORMAT, new PolicyInfo.Env(env.id(), cls, env.maxEpisodeSteps()),
         new PolicyInfo.Observation(obs.dims(), PolicyInfo.bounds(obs.low()), PolicyInfo.bounds(obs.high())),
         action, source, norm, network, OnnxExport.describe(action, obs.dims(), critic != null));

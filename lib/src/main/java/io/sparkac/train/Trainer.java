@@ -318,7 +318,7 @@ public final class Trainer {
   public static void checkLearnerSupports(TrainConfig config, io.sparkac.env.Space actionSpace) {
     if (config.learner().mode() == TrainConfig.LearnerMode.SPARK && !(actionSpace instanceof io.sparkac.env.Space.Discrete)) {
       throw new io.sparkac.config.ConfigException("learner.mode", "spark",
-          "fits discrete action spaces only, and " + (config.env().custom() ? config.env().className() : config.env().id())
+          "fits discrete action spaces only, and " + config.env().name()
               + " has a continuous one (" + actionSpace + "); use learner.mode = driver");
     }
   }
