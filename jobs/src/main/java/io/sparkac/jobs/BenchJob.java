@@ -76,22 +76,9 @@ final class BenchJob implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    String configFile = null;
-    List<String> overrides = new ArrayList<>();
-    for (String word : words) {
-      if (word.contains("=")) {
-        overrides.add(word);
-      } else if (configFile == null) {
-        configFile = word;
-      } else {
-        throw new Main.UsageException("bench: unexpected argument " + word);
-      }
-    }
+    Main.ConfigWords given = Main.ConfigWords.of("bench", words);
     Scratch scratch = new Scratch(dir == null ? Files.createTempDirectory("sparkac-bench").toUri().toString() : dir);
-    List<String> base = new ArrayList<>(overrides);
-    base.add(0, "run.dir=\"" + scratch.resolve("run") + "\"");
-    TrainConfig config = configFile == null ? ConfigLoader.parse("", base)
-        : ConfigLoader.load(Path.of(configFile), base);
+    TrainConfig config = given.load(List.of("run.dir=\"" + scratch.resolve("run") + "\""));
     // the user's config trains real rounds below: it must fit, checked before Spark starts
     MemoryCheck.check(config, MemoryCheck.Shapes.of(Environments.create(config.env())), Sessions.memoryLimits(),
         false);

@@ -124,6 +124,35 @@ public final class Main {
     }
   }
 
+  /**
+   * A job's words: an optional config file and {@code key=value} overrides, in any order (the
+   * benchmarks take them so; {@code train} has its own rules for --resume).
+   */
+  record ConfigWords(String configFile, List<String> overrides) {
+    static ConfigWords of(String job, List<String> words) {
+      String configFile = null;
+      List<String> overrides = new ArrayList<>();
+      for (String word : words) {
+        if (word.contains("=")) {
+          overrides.add(word);
+        } else if (configFile == null) {
+          configFile = word;
+        } else {
+          throw new UsageException(job + ": unexpected argument " + word);
+        }
+      }
+      return new ConfigWords(configFile, overrides);
+    }
+
+    /** The configuration, with {@code first} applied before the user's overrides. */
+    io.sparkac.config.TrainConfig load(List<String> first) {
+      List<String> all = new ArrayList<>(first);
+      all.addAll(overrides);
+      return configFile == null ? io.sparkac.config.ConfigLoader.parse("", all)
+          : io.sparkac.config.ConfigLoader.load(java.nio.file.Path.of(configFile), all);
+    }
+  }
+
   /** Bad command-line arguments found by a job (the job's usage follows its error line). */
   static final class UsageException extends IllegalArgumentException {
     UsageException(String message) {

@@ -1,6 +1,5 @@
 package io.sparkac.jobs;
 
-import io.sparkac.config.ConfigLoader;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.env.Space;
 import io.sparkac.env.python.PythonEnvSpec;
@@ -105,19 +104,7 @@ final class PythonBenchJob implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    String configFile = null;
-    List<String> overrides = new ArrayList<>();
-    for (String word : words) {
-      if (word.contains("=")) {
-        overrides.add(word);
-      } else if (configFile == null) {
-        configFile = word;
-      } else {
-        throw new Main.UsageException("bench-python: unexpected argument " + word);
-      }
-    }
-    TrainConfig config = configFile == null ? ConfigLoader.parse("", overrides)
-        : ConfigLoader.load(Path.of(configFile), overrides);
+    TrainConfig config = Main.ConfigWords.of("bench-python", words).load(List.of());
     if (!config.env().isPython()) {
       throw new Main.UsageException("bench-python: set env.python or env.gymnasium (the environment to measure)");
     }
