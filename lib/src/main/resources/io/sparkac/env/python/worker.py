@@ -304,6 +304,8 @@ class Worker:
         while env is not None:
             if hasattr(env, "_elapsed_steps"):
                 env._elapsed_steps = elapsed
+            if hasattr(env, "_has_reset"):  # gymnasium.make's OrderEnforcing: the state set is a started episode
+                env._has_reset = True
             env = getattr(env, "env", None)
         return b""
 
