@@ -1,5 +1,7 @@
 package io.sparkac.env;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.sparkac.env.python.PythonEnvSpec;
 import io.sparkac.env.python.PythonEnvironment;
 import io.sparkac.env.python.PythonTestEnvs;
@@ -56,6 +58,8 @@ class PythonGymConformanceTest {
         }
       }));
     }
+    // an empty factory would pass silently: the bundled traces must hold CartPole's
+    assertThat(out).as("CartPole traces in " + GymConformanceTest.bundledDir()).isNotEmpty();
     return out;
   }
 
