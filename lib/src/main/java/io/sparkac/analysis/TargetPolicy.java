@@ -1,6 +1,7 @@
 package io.sparkac.analysis;
 
 import io.sparkac.nn.MlpForward;
+import io.sparkac.policy.PolicyForward;
 import io.sparkac.nn.MlpWeights;
 import io.sparkac.policy.CategoricalPolicy;
 import io.sparkac.policy.GaussianPolicy;
@@ -47,14 +48,13 @@ public record TargetPolicy(String description, MlpWeights actor, ObservationNorm
   /** Computes log pi(a|s) of batches of logged steps. */
   public static final class Scorer {
     private final TargetPolicy policy;
-    private final MlpForward forward;
-    private float[] in = new float[0];
+    private final PolicyForward forward;
     private float[] out = new float[0];
     private double[] logp = new double[0];
 
     Scorer(TargetPolicy policy) {
       this.policy = policy;
-      this.forward = new MlpForward(policy.actor());
+      this.forward = new PolicyForward(policy.actor(), null, policy.normalizer());
     }
 
     /**
@@ -63,20 +63,11 @@ public record TargetPolicy(String description, MlpWeights actor, ObservationNorm
      * continuous ones as logged (row-major, unclipped).
      */
     public void logProbs(float[] obs, int rows, int[] action, float[] actionVec, double[] result) {
-      int obsSize = policy.obsSize();
       int outSize = policy.actor().outputSize();
-      if (in.length < rows * obsSize) {
-        in = new float[rows * obsSize];
-      }
       if (out.length < rows * outSize) {
         out = new float[rows * outSize];
       }
-      if (policy.normalizer() != null) {
-        policy.normalizer().apply(obs, in, rows);
-      } else {
-        System.arraycopy(obs, 0, in, 0, rows * obsSize);
-      }
-      forward.forward(in, rows, out);
+      forward.forward(obs, rows, out, null);
       int d = policy.continuousDims();
       if (d > 0) {
         for (int i = 0; i < rows; i++) {

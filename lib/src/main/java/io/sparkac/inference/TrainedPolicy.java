@@ -7,6 +7,7 @@ import io.sparkac.nn.MlpWeights;
 import io.sparkac.policy.CategoricalPolicy;
 import io.sparkac.policy.GaussianPolicy;
 import io.sparkac.policy.ObservationNormalizer;
+import io.sparkac.policy.PolicyForward;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -52,8 +53,7 @@ public final class TrainedPolicy {
   private final int actionSize;
   private final float[] low;
   private final float[] high;
-  private final ThreadLocal<MlpForward> actorForward;
-  private final ThreadLocal<MlpForward> criticForward;
+  private final ThreadLocal<PolicyForward> networks;
 
   private TrainedPolicy(PolicyInfo info, MlpWeights actor, MlpWeights critic) {
     this.info = info;
@@ -84,8 +84,7 @@ public final class TrainedPolicy {
     this.normalizer = n == null ? null : new ObservationNormalizer(n.mean(), n.var(), 1, n.clip());
     this.low = discrete ? null : PolicyInfo.bounds(info.action().low(), true);
     this.high = discrete ? null : PolicyInfo.bounds(info.action().high(), false);
-    this.actorForward = ThreadLocal.withInitial(() -> new MlpForward(actor));
-    this.criticForward = critic == null ? null : ThreadLocal.withInitial(() -> new MlpForward(critic));
+    this.networks = ThreadLocal.withInitial(() -> new PolicyForward(actor, critic, normalizer));
   }
 
   /** A policy from its description and its networks (the critic may be null). */
@@ -260,7 +259,7 @@ public final class TrainedPolicy {
    * sample, or a Gaussian sample clipped to the bounds (as the environment receives it).
    */
   public float[] sample(float[] obs, long seed) {
-    float[] out = forward(new float[][] {obs});
+    float[] out = forward(new float[][] {obs}, null);
     SplittableRandom rng = new SplittableRandom(seed);
     if (discrete) {
       return new float[] {CategoricalPolicy.sample(out, 0, outSize, rng.nextDouble(), new double[1])};
@@ -282,7 +281,8 @@ public final class TrainedPolicy {
   /** The outputs of a batch of observations; {@code withValue} also runs the critic (when there is one). */
   public Outputs outputs(float[][] obs, boolean withValue) {
     int n = obs.length;
-    float[] out = forward(obs);
+    float[] value = withValue && critic != null ? new float[n] : null;
+    float[] out = forward(obs, value);
     float[][] actions = new float[n][actionSize];
     float[][] logits = discrete ? new float[n][] : null;
     float[][] mean = discrete ? null : new float[n][];
@@ -304,33 +304,22 @@ public final class TrainedPolicy {
         }
       }
     }
-    float[] value = null;
-    if (withValue && critic != null) {
-      value = new float[n];
-      criticForward.get().forward(input(obs), n, value);
-    }
     return new Outputs(actions, logits, mean, logStd, value);
   }
 
-  /** The actor's raw outputs, row-major. */
-  private float[] forward(float[][] obs) {
-    float[] x = input(obs);
-    float[] out = new float[obs.length * outSize];
-    actorForward.get().forward(x, obs.length, out);
-    return out;
-  }
-
-  /** The checked, normalised network input. */
-  private float[] input(float[][] obs) {
+  /**
+   * The actor's raw outputs, row-major, through the batched forward pass (normalisation, then the
+   * actor once); with a non-null {@code value}, the critic's V(s) of the same input into it.
+   */
+  private float[] forward(float[][] obs, float[] value) {
     check(obs);
     float[] x = new float[obs.length * obsSize];
     for (int r = 0; r < obs.length; r++) {
       System.arraycopy(obs[r], 0, x, r * obsSize, obsSize);
     }
-    if (normalizer != null) {
-      normalizer.apply(x, x, obs.length);
-    }
-    return x;
+    float[] out = new float[obs.length * outSize];
+    networks.get().forward(x, obs.length, out, value);
+    return out;
   }
 
   /**

@@ -3,16 +3,16 @@ package io.sparkac.rollout;
 import io.sparkac.config.ActorRange;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.env.Environment;
-import io.sparkac.trajectory.TrajectoryMetadata;
 import io.sparkac.env.StepResult;
 import io.sparkac.env.python.PythonEnvException;
 import io.sparkac.env.python.PythonWorker;
-import io.sparkac.nn.MlpForward;
 import io.sparkac.nn.MlpWeights;
 import io.sparkac.policy.CategoricalPolicy;
 import io.sparkac.policy.ObservationNormalizer;
+import io.sparkac.policy.PolicyForward;
 import io.sparkac.random.Seeds;
 import io.sparkac.trajectory.RowBatch;
+import io.sparkac.trajectory.TrajectoryMetadata;
 import io.sparkac.trajectory.TrajectoryWriter;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -126,7 +126,6 @@ public final class EvalTask implements FlatMapFunction<Iterator<ActorRange>, Eva
     int obsSize = worker.observationSpace().flatSize();
     RowBatch rows = record ? new RowBatch(0, obsSize, 0) : null;
     float[] obs = new float[n * obsSize];
-    float[] netIn = normalizer == null ? obs : new float[n * obsSize];
     SplittableRandom[] rng = new SplittableRandom[n];
     double[] ret = new double[n];
     int[] len = new int[n];
@@ -141,8 +140,7 @@ public final class EvalTask implements FlatMapFunction<Iterator<ActorRange>, Eva
       running[i] = true;
     }
     worker.reset(n, idx, seeds, obs);
-    MlpForward actor = new MlpForward(actorWeights);
-    MlpForward critic = rows == null ? null : new MlpForward(output.critic());
+    PolicyForward networks = new PolicyForward(actorWeights, rows == null ? null : output.critic(), normalizer);
     float[] logits = new float[n * nA];
     float[] values = rows == null ? null : new float[n];
     double[] logp = new double[1];
@@ -158,13 +156,7 @@ public final class EvalTask implements FlatMapFunction<Iterator<ActorRange>, Eva
     int live = n;
     while (live > 0) {
       // Finished episodes keep their last observation in the batch; their rows are ignored.
-      if (normalizer != null) {
-        normalizer.apply(obs, netIn, n);
-      }
-      actor.forward(netIn, n, logits);
-      if (critic != null) {
-        critic.forward(netIn, n, values);
-      }
+      networks.forward(obs, n, logits, values);
       int k = 0;
       for (int i = 0; i < n; i++) {
         if (!running[i]) {
@@ -226,7 +218,6 @@ public final class EvalTask implements FlatMapFunction<Iterator<ActorRange>, Eva
     int obsSize = envs[0].observationSpace().flatSize();
     RowBatch rows = record ? new RowBatch(0, obsSize, 0) : null;
     float[] obs = new float[n * obsSize];
-    float[] netIn = normalizer == null ? obs : new float[n * obsSize];
     float[] one = new float[obsSize];
     SplittableRandom[] rng = new SplittableRandom[n];
     double[] ret = new double[n];
@@ -239,8 +230,7 @@ public final class EvalTask implements FlatMapFunction<Iterator<ActorRange>, Eva
       rng[i] = new SplittableRandom(Seeds.mix(seed, Seeds.EVAL, e, 1));
       running[i] = true;
     }
-    MlpForward actor = new MlpForward(actorWeights);
-    MlpForward critic = rows == null ? null : new MlpForward(output.critic());
+    PolicyForward networks = new PolicyForward(actorWeights, rows == null ? null : output.critic(), normalizer);
     float[] logits = new float[n * nA];
     float[] values = rows == null ? null : new float[n];
     double[] logp = new double[1];
@@ -250,13 +240,7 @@ public final class EvalTask implements FlatMapFunction<Iterator<ActorRange>, Eva
     int live = n;
     while (live > 0) {
       // Finished episodes keep their last observation in the batch; their rows are ignored.
-      if (normalizer != null) {
-        normalizer.apply(obs, netIn, n);
-      }
-      actor.forward(netIn, n, logits);
-      if (critic != null) {
-        critic.forward(netIn, n, values);
-      }
+      networks.forward(obs, n, logits, values);
       for (int i = 0; i < n; i++) {
         if (!running[i]) {
           continue;

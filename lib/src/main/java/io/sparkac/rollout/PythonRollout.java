@@ -6,7 +6,7 @@ import io.sparkac.env.python.PickledState;
 import io.sparkac.env.python.PythonEnvException;
 import io.sparkac.env.python.PythonEnvSpec;
 import io.sparkac.env.python.PythonWorker;
-import io.sparkac.nn.MlpForward;
+import io.sparkac.policy.PolicyForward;
 import io.sparkac.random.Seeds;
 import io.sparkac.trajectory.RowBatch;
 import java.util.ArrayList;
@@ -64,7 +64,6 @@ final class PythonRollout {
     int d = head.vectorSize();
 
     float[] obs = new float[n * obsSize];
-    float[] netIn = p.normalizer() == null ? obs : new float[n * obsSize];
     long[] episodeIndex = new long[n];
     double[] episodeReturn = new double[n];
     int[] episodeLength = new int[n];
@@ -118,8 +117,7 @@ final class PythonRollout {
     }
 
     RowBatch batch = new RowBatch(Math.multiplyExact(n, steps), obsSize, d);
-    MlpForward actor = new MlpForward(p.actor());
-    MlpForward critic = new MlpForward(p.critic());
+    PolicyForward networks = new PolicyForward(p.actor(), p.critic(), p.normalizer());
     float[] outputs = new float[n * outSize];
     float[] values = new float[n];
     int[] actions = new int[n];
@@ -137,11 +135,7 @@ final class PythonRollout {
 
     for (int step = 0; step < steps; step++) {
       // ---- one batched forward pass of each network for the whole partition ----
-      if (p.normalizer() != null) {
-        p.normalizer().apply(obs, netIn, n);
-      }
-      actor.forward(netIn, n, outputs);
-      critic.forward(netIn, n, values);
+      networks.forward(obs, n, outputs, values);
       for (int i = 0; i < n; i++) {
         int row = i * steps + step;
         System.arraycopy(obs, i * obsSize, batch.obs(), row * obsSize, obsSize);

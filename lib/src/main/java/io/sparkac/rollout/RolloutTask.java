@@ -4,8 +4,8 @@ import io.sparkac.config.ActorRange;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.env.Environment;
 import io.sparkac.env.StepResult;
-import io.sparkac.nn.MlpForward;
 import io.sparkac.numeric.NonFiniteValueException;
+import io.sparkac.policy.PolicyForward;
 import io.sparkac.random.Seeds;
 import io.sparkac.storage.FileDigest;
 import io.sparkac.trajectory.RowBatch;
@@ -88,7 +88,6 @@ public final class RolloutTask implements FlatMapFunction<Iterator<ActorRange>, 
     int outSize = p.actor().outputSize();
 
     float[] obs = new float[n * obsSize];
-    float[] netIn = p.normalizer() == null ? obs : new float[n * obsSize];
     float[] one = new float[obsSize];
     long[] episodeIndex = new long[n];
     double[] episodeReturn = new double[n];
@@ -113,8 +112,7 @@ public final class RolloutTask implements FlatMapFunction<Iterator<ActorRange>, 
     // Row = local actor index * steps + step: each actor's rows are contiguous and in time order,
     // which is (actor_id, episode_id, t) order, the order of the file and of the learner's rows.
     RowBatch batch = new RowBatch(Math.multiplyExact(n, steps), obsSize, head.vectorSize());
-    MlpForward actor = new MlpForward(p.actor());
-    MlpForward critic = new MlpForward(p.critic());
+    PolicyForward networks = new PolicyForward(p.actor(), p.critic(), p.normalizer());
     float[] outputs = new float[n * outSize];
     float[] values = new float[n];
     StepResult result = new StepResult();
@@ -124,11 +122,7 @@ public final class RolloutTask implements FlatMapFunction<Iterator<ActorRange>, 
 
     for (int step = 0; step < steps; step++) {
       // ---- one batched forward pass of each network for the whole partition ----
-      if (p.normalizer() != null) {
-        p.normalizer().apply(obs, netIn, n);
-      }
-      actor.forward(netIn, n, outputs);
-      critic.forward(netIn, n, values);
+      networks.forward(obs, n, outputs, values);
       for (int i = 0; i < n; i++) {
         int row = i * steps + step;
         int o = i * obsSize;
