@@ -93,15 +93,11 @@ final class EvaluateJob implements Callable<Integer> {
     Storage storage = new Storage(jsc.hadoopConfiguration());
     RunLayout layout = RunLayout.of(runDir);
     Manifest manifest = new Manifest(storage, layout);
-    List<Integer> committed = manifest.committedRounds();
-    if (committed.isEmpty()) {
-      throw new Main.UsageException("evaluate: " + runDir + " has no committed round (no " + layout.manifest()
-          + "); train it first");
-    }
-    int r = round == null ? committed.get(committed.size() - 1) : round;
-    if (!committed.contains(r)) {
-      throw new Main.UsageException("evaluate: --round " + r + " is not a committed round of " + runDir
-          + "; committed rounds: " + committed.get(0) + ".." + committed.get(committed.size() - 1));
+    int r;
+    try {
+      r = manifest.committedRound(round, "--round");
+    } catch (IllegalArgumentException e) {
+      throw new Main.UsageException("evaluate: " + e.getMessage());
     }
     // The checkpoint's files as the round committed them (a truncated or changed file is named, with its round).
     manifest.verify(List.of(manifest.read(r)), "checkpoints/", true);

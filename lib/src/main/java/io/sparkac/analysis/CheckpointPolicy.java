@@ -29,16 +29,7 @@ public record CheckpointPolicy(String runDir, Integer round) implements PolicySo
   public TargetPolicy load(Storage storage) {
     RunLayout layout = RunLayout.of(runDir);
     Manifest manifest = new Manifest(storage, layout);
-    List<Integer> committed = manifest.committedRounds();
-    if (committed.isEmpty()) {
-      throw new IllegalArgumentException("--policy " + runDir + ": no committed round (no entry in "
-          + layout.manifest() + "); a target policy is a trained run's folder");
-    }
-    int r = round == null ? committed.get(committed.size() - 1) : round;
-    if (!committed.contains(r)) {
-      throw new IllegalArgumentException("--policy-round " + r + " is not a committed round of " + runDir
-          + "; committed rounds: " + committed.get(0) + ".." + committed.get(committed.size() - 1));
-    }
+    int r = manifest.committedRound(round, "--policy-round");
     // The checkpoint's files as the round committed them (a changed file is named, with its round).
     manifest.verify(List.of(manifest.read(r)), "checkpoints/", true);
     Checkpoints checkpoints = new Checkpoints(storage, layout);

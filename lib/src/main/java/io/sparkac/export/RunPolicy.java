@@ -35,16 +35,7 @@ public final class RunPolicy {
     Storage storage = new Storage(conf);
     RunLayout layout = RunLayout.of(runDir);
     Manifest manifest = new Manifest(storage, layout);
-    List<Integer> committed = storage.exists(layout.manifest()) ? manifest.committedRounds() : List.of();
-    if (committed.isEmpty()) {
-      throw new IllegalArgumentException(runDir + " has no committed round (no entry in " + layout.manifest()
-          + "); train it first");
-    }
-    int r = round == null ? committed.get(committed.size() - 1) : round;
-    if (!committed.contains(r)) {
-      throw new IllegalArgumentException("round " + r + " is not a committed round of " + runDir
-          + "; committed rounds: " + committed.get(0) + ".." + committed.get(committed.size() - 1));
-    }
+    int r = manifest.committedRound(round, "round");
     RoundRecord record = manifest.read(r);
     manifest.verify(List.of(record), "checkpoints/", true);
     Checkpoints checkpoints = new Checkpoints(storage, layout);

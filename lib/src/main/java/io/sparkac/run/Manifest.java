@@ -53,6 +53,27 @@ public final class Manifest {
     return rounds;
   }
 
+  /**
+   * The committed round a job reads: {@code requested}, or the last committed round when null.
+   * {@code option} is how the user names a round ({@code --round}), for the message.
+   *
+   * @throws IllegalArgumentException when the run has no committed round, or {@code requested}
+   *     is not one, naming the run folder and its committed rounds
+   */
+  public int committedRound(Integer requested, String option) {
+    List<Integer> committed = storage.exists(layout.manifest()) ? committedRounds() : List.of();
+    if (committed.isEmpty()) {
+      throw new IllegalArgumentException(layout.root() + " has no committed round (no entry in " + layout.manifest()
+          + "); train it first");
+    }
+    int r = requested == null ? committed.get(committed.size() - 1) : requested;
+    if (!committed.contains(r)) {
+      throw new IllegalArgumentException(option + " " + r + " is not a committed round of " + layout.root()
+          + "; committed rounds: " + committed.get(0) + ".." + committed.get(committed.size() - 1));
+    }
+    return r;
+  }
+
   /** The last committed round, or -1 when none is. */
   public int lastCommitted() {
     List<Integer> r = committedRounds();
