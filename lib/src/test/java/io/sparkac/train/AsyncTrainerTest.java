@@ -166,12 +166,14 @@ class AsyncTrainerTest {
    * update k - 2 does not resubmit its group (the group in flight brings the last steps), so its
    * update k - 1 must take the other group: k is the first cut from 5 on where the recorded order
    * changes group. (A fixed cut failed whenever the recorded order took one group twice there,
-   * which depends on how fast updates are against the straggler.)
+   * which depends on how fast updates are against the straggler. A straggler of 200 ms let a fast
+   * machine apply all but the last update from the other group, leaving no cut: at 50 ms the
+   * straggling group comes back after a few updates.)
    */
   @Test
   void resumesFromTheLastCommittedUpdate() {
     Path straight = tmp.resolve("straight");
-    String[] common = {"parallel.straggler-ms=200", "normalize.observations=true"};
+    String[] common = {"parallel.straggler-ms=50", "normalize.observations=true"};
     TrainResult whole = train(config(straight, cat(common, "run.total-steps=640")), StartMode.FRESH);
     List<Integer> order = groups(whole);
     int k = 5;
