@@ -52,12 +52,22 @@ final class ClippedSurrogate {
   /**
    * Rewrites the advantage entries of a minibatch's labels to {@code w A} for the actor's current
    * weights. {@code rows[from .. from + size)} are the minibatch's sample indices, {@code x} its
-   * (normalised) observations and {@code labels} its labels, both in that order.
+   * (normalised) observations and {@code labels} its labels, both in that order. The DL4J learner's
+   * form (the reference the training kernel is tested against).
    */
   void relabel(MultiLayerNetwork actor, int[] rows, int from, int size, float[] x, float[] labels) {
-    int outputs = actions.outputs();
-    float[] out = new float[size * outputs];
+    float[] out = new float[size * actions.outputs()];
     new MlpForward(MlpWeights.of(actor, hidden)).forward(x, size, out);
+    relabel(out, rows, from, size, labels);
+  }
+
+  /**
+   * The same from the actor's outputs for the minibatch, {@code out} ({@code size * outputs}
+   * floats, row-major): the training kernel's forward pass ({@link io.sparkac.nn.MlpTrainer#forward}),
+   * which the step then reuses.
+   */
+  void relabel(float[] out, int[] rows, int from, int size, float[] labels) {
+    int outputs = actions.outputs();
     double[] logpNow = new double[size];
     double[] adv = new double[size];
     double[] old = new double[size];

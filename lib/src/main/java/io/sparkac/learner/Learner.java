@@ -3,6 +3,7 @@ package io.sparkac.learner;
 import io.sparkac.advantage.Advantages;
 import io.sparkac.config.TrainConfig;
 import io.sparkac.nn.GlobalGradientClip;
+import io.sparkac.nn.MlpTrainer;
 import io.sparkac.nn.MlpWeights;
 import io.sparkac.numeric.Moments;
 import io.sparkac.numeric.NonFiniteValueException;
@@ -23,6 +24,13 @@ import org.nd4j.linalg.factory.Nd4j;
  * before the update, the advantages and bootstrap targets, then fit the critic by regression to
  * the targets and the actor with the advantage-weighted policy-gradient loss. Driver only; it
  * never steps an environment (RLlib's EnvRunner / Learner split).
+ *
+ * <p>The fits run on {@link MlpTrainer}, the networks' training step in plain Java, which does
+ * what {@code net.fit} does per minibatch at a fraction of its cost. The DL4J networks stay the
+ * definition and the storage: each update copies their parameters, updater state and iteration
+ * count into the trainers first and writes them back after both fits (a few thousand floats
+ * each), so between updates {@link #actor()}, {@link #critic()}, the weights, checkpoints and
+ * {@code learner.mode = spark} see the networks as {@code net.fit} would have left them.
  */
 public final class Learner {
   private final TrainConfig config;
@@ -32,6 +40,11 @@ public final class Learner {
   private final int actorOutputs;
   private final GlobalGradientClip actorClip;
   private final GlobalGradientClip criticClip;
+  /** Fit with DL4J's {@code net.fit} instead of the trainers: the reference the tests compare with. */
+  private final boolean dl4jFit;
+  /** The networks' training steps, made at the first update (null with {@link #dl4jFit}). */
+  private MlpTrainer actorTrainer;
+  private MlpTrainer criticTrainer;
   /** Fits the critic while the caller's thread fits the actor (daemon: never blocks exit). */
   private final ExecutorService fitter = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "sparkac-critic-fit");
@@ -40,7 +53,13 @@ public final class Learner {
   });
 
   public Learner(TrainConfig config, MultiLayerNetwork actor, MultiLayerNetwork critic) {
+    this(config, actor, critic, false);
+  }
+
+  /** With {@code dl4jFit}: each minibatch fitted by DL4J's {@code net.fit}, as before the trainers (tests). */
+  Learner(TrainConfig config, MultiLayerNetwork actor, MultiLayerNetwork critic, boolean dl4jFit) {
     this.config = config;
+    this.dl4jFit = dl4jFit;
     this.actor = actor;
     this.critic = critic;
     this.actorOutputs = (int) actor.layerSize(actor.getnLayers() - 1);
@@ -143,8 +162,9 @@ public final class Learner {
     }
     int obsSize = d.obsSize();
     long t0 = System.nanoTime();
+    beginFits();
     Future<Long> criticFit = fitter.submit(() -> {
-      fit(critic, obs, obsSize, y, 1, round, 0, null);
+      fit(0, obs, obsSize, y, 1, round, null);
       return System.nanoTime() - t0;
     });
     if (l.normalizeAdvantages()) {
@@ -168,7 +188,7 @@ public final class Learner {
     long criticNanos;
     long actorNanos;
     try {
-      fit(actor, obs, obsSize, labels, k, round, 1, surrogate);
+      fit(1, obs, obsSize, labels, k, round, surrogate);
       actorNanos = System.nanoTime() - t0;
       criticNanos = criticFit.get();
     } catch (InterruptedException e) {
@@ -183,24 +203,26 @@ public final class Learner {
       criticFit.cancel(false);
     }
 
+    endFits();
     NonFiniteValueException.requireFinite(round, "critic weights", critic.params());
     NonFiniteValueException.requireFinite(round, "actor weights", actor.params());
     return new LearnerStats(n, valueLoss, policyLoss, entropy, ev, advMoments.mean(), Math.sqrt(advMoments.variance()),
-        criticClip == null ? Double.NaN : criticClip.lastNorm(), actorClip == null ? Double.NaN : actorClip.lastNorm(),
-        criticNanos, actorNanos);
+        criticGradNorm(), actorGradNorm(), criticNanos, actorNanos);
   }
 
   /**
-   * Epochs of shuffled minibatches; the shuffle derives from (run seed, round, network, epoch).
-   * {@code surrogate} (actor only, or null) rewrites each minibatch's labels before its step.
+   * Epochs of shuffled minibatches of network {@code which} (0: the critic, 1: the actor); the
+   * shuffle derives from (run seed, round, network, epoch). {@code surrogate} (actor only, or
+   * null) rewrites each minibatch's labels before its step.
    */
-  private void fit(MultiLayerNetwork net, float[] x, int xSize, float[] y, int ySize, int round, int which,
-      ClippedSurrogate surrogate) {
+  private void fit(int which, float[] x, int xSize, float[] y, int ySize, int round, ClippedSurrogate surrogate) {
     TrainConfig.Learner l = config.learner();
     int n = y.length / ySize;
     int mb = Math.min(l.minibatchSize(), n);
     float[] xb = new float[mb * xSize];
     float[] yb = new float[mb * ySize];
+    MlpTrainer trainer = which == 0 ? criticTrainer : actorTrainer;
+    MultiLayerNetwork net = which == 0 ? critic : actor;
     for (int epoch = 0; epoch < l.epochs(); epoch++) {
       int[] order = SeededPermutation.shuffled(n, Seeds.mix(config.run().seed(), Seeds.SHUFFLE, round, which, epoch));
       for (int start = 0; start < n; start += mb) {
@@ -212,24 +234,80 @@ public final class Learner {
           System.arraycopy(x, src * xSize, xs, r * xSize, xSize);
           System.arraycopy(y, src * ySize, ys, r * ySize, ySize);
         }
+        if (surrogate != null && trainer != null) {
+          // the step reuses the forward pass the relabelling needs
+          surrogate.relabel(trainer.forward(xs, size), order, start, size, ys);
+          requireFiniteLoss(round, which, trainer.fitForwarded(ys));
+          continue;
+        }
         if (surrogate != null) {
           surrogate.relabel(net, order, start, size, xs, ys);
         }
-        INDArray features = Nd4j.create(xs, new long[] {size, xSize}, 'c');
-        INDArray labels = Nd4j.create(ys, new long[] {size, ySize}, 'c');
-        net.fit(new DataSet(features, labels));
-        NonFiniteValueException.requireFinite(round, which == 0 ? "critic loss" : "actor loss", net.score());
+        step(which, xs, xSize, ys, ySize, size, round);
       }
     }
   }
 
+  /**
+   * One minibatch step of network {@code which} (0: the critic, 1: the actor) on {@code size}
+   * rows, between {@link #beginFits()} and {@link #endFits()}.
+   */
+  void step(int which, float[] x, int xSize, float[] y, int ySize, int size, int round) {
+    MlpTrainer trainer = which == 0 ? criticTrainer : actorTrainer;
+    if (trainer != null) {
+      requireFiniteLoss(round, which, trainer.fit(x, y, size));
+      return;
+    }
+    MultiLayerNetwork net = which == 0 ? critic : actor;
+    INDArray features = Nd4j.create(x, new long[] {size, xSize}, 'c');
+    INDArray labels = Nd4j.create(y, new long[] {size, ySize}, 'c');
+    net.fit(new DataSet(features, labels));
+    requireFiniteLoss(round, which, net.score());
+  }
+
+  private static void requireFiniteLoss(int round, int which, double score) {
+    NonFiniteValueException.requireFinite(round, which == 0 ? "critic loss" : "actor loss", score);
+  }
+
+  /**
+   * Before an update's fits: the trainers take the networks' parameters, updater state and
+   * iteration count (the networks may have been restored or changed since the last update).
+   */
+  void beginFits() {
+    if (dl4jFit) {
+      return;
+    }
+    if (actorTrainer == null) {
+      double clip = config.learner().maxGradNorm();
+      actorTrainer = new MlpTrainer(actor, clip);
+      criticTrainer = new MlpTrainer(critic, clip);
+    }
+    actorTrainer.load();
+    criticTrainer.load();
+  }
+
+  /** After an update's fits: the networks take the trainers' parameters, updater state and iteration count. */
+  void endFits() {
+    if (dl4jFit) {
+      return;
+    }
+    criticTrainer.store();
+    actorTrainer.store();
+  }
+
   /** The global norm of the critic's mean gradient at its last fitted minibatch (NaN without clipping). */
   double criticGradNorm() {
-    return criticClip == null ? Double.NaN : criticClip.lastNorm();
+    if (criticClip == null) {
+      return Double.NaN;
+    }
+    return dl4jFit ? criticClip.lastNorm() : criticTrainer == null ? Double.NaN : criticTrainer.lastNorm();
   }
 
   /** The same for the actor. */
   double actorGradNorm() {
-    return actorClip == null ? Double.NaN : actorClip.lastNorm();
+    if (actorClip == null) {
+      return Double.NaN;
+    }
+    return dl4jFit ? actorClip.lastNorm() : actorTrainer == null ? Double.NaN : actorTrainer.lastNorm();
   }
 }

@@ -18,9 +18,6 @@ import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.api.java.function.PairFlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.nd4j.linalg.dataset.DataSet;
-import org.nd4j.linalg.factory.Nd4j;
 import scala.Tuple2;
 
 /**
@@ -42,7 +39,7 @@ import scala.Tuple2;
  * collected path's update (which shuffles with a Fisher-Yates pass over all rows), only as
  * deterministic. Reward scaling is not supported here ({@link TrainConfig} refuses it).
  *
- * <p>Driver only. The fits use the {@link Learner}'s networks (and its gradient clips), one after
+ * <p>Driver only. The fits use the {@link Learner}'s training steps ({@link Learner#step}), one after
  * the other: each network's fit is the same as on two threads, and only one block is held.
  */
 public final class StreamingLearner {
@@ -100,14 +97,15 @@ public final class StreamingLearner {
       //      normalised with the round's mean and sample standard deviation, see Actions) ----
       TargetBlocks.Standardization a = t.advantageStandardization(l.normalizeAdvantages());
       long t0 = System.nanoTime();
+      learner.beginFits();
       for (int epoch = 0; epoch < l.epochs(); epoch++) {
-        fit(learner.critic(), 0, 1, blocks, offsets, t.n(), round, epoch, 0, 1);
+        fit(0, 1, blocks, offsets, t.n(), round, epoch, 0, 1);
       }
       long t1 = System.nanoTime();
       for (int epoch = 0; epoch < l.epochs(); epoch++) {
-        fit(learner.actor(), 1, actorWeights.outputSize(), blocks, offsets, t.n(), round, epoch, a.shift(),
-            a.scale());
+        fit(1, actorWeights.outputSize(), blocks, offsets, t.n(), round, epoch, a.shift(), a.scale());
       }
+      learner.endFits();
       long t2 = System.nanoTime();
       NonFiniteValueException.requireFinite(round, "critic weights", learner.critic().params());
       NonFiniteValueException.requireFinite(round, "actor weights", learner.actor().params());
@@ -127,7 +125,7 @@ public final class StreamingLearner {
    * seeded order, and the driver fetches the blocks one by one, in order, each a whole number of
    * minibatches (the last minibatch of the round may be smaller, as in {@link Learner}).
    */
-  private void fit(MultiLayerNetwork net, int which, int outputs, JavaRDD<TargetBlocks.Block> blocks,
+  private void fit(int which, int outputs, JavaRDD<TargetBlocks.Block> blocks,
       Broadcast<long[]> offsets, long n, int round, int epoch, double shift, double scale) {
     int mb = (int) Math.min(config.learner().minibatchSize(), n);
     int blockRows = (int) Math.min(n, (long) (config.learner().driverMaxSamples() / mb) * mb);
@@ -150,9 +148,7 @@ public final class StreamingLearner {
         int size = Math.min(mb, b.rows - start);
         float[] xs = java.util.Arrays.copyOfRange(b.x, start * xSize, (start + size) * xSize);
         float[] ys = java.util.Arrays.copyOfRange(b.y, start * outputs, (start + size) * outputs);
-        net.fit(new DataSet(Nd4j.create(xs, new long[] {size, xSize}, 'c'),
-            Nd4j.create(ys, new long[] {size, outputs}, 'c')));
-        NonFiniteValueException.requireFinite(round, which == 0 ? "critic loss" : "actor loss", net.score());
+        learner.step(which, xs, xSize, ys, outputs, size, round);
       }
     }
   }

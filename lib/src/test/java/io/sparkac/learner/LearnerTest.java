@@ -116,4 +116,69 @@ class LearnerTest {
     assertThat(clippedMoved).as("mean |log rho| after the clipped update").isPositive()
         .isLessThan(0.5 * a2cMoved);
   }
+
+  /**
+   * The learner on the training kernel against the DL4J learner ({@code net.fit} per minibatch),
+   * three updates on the same rounds: the same statistics and weights to float rounding (the two
+   * sum in different orders), for both objectives, with the clip active and inactive.
+   */
+  @Test
+  void theKernelLearnsWhatNetFitLearned() {
+    for (String[] more : new String[][] {
+        {"learner.max-grad-norm=0.5"},
+        {"learner.max-grad-norm=0", "learner.optimizer=rmsprop"},
+        {"learner.max-grad-norm=0.5", "learner.objective=clipped", "learner.epochs=3"}}) {
+      List<String> o = new ArrayList<>(List.of("learner.minibatch-size=48", "learner.epochs=2"));
+      o.addAll(List.of(more));
+      TrainConfig c = config(o.toArray(String[]::new));
+      MultiLayerNetwork kActor = Networks.actor(OBS, TORQUE, c);
+      MultiLayerNetwork kCritic = Networks.critic(OBS, c);
+      MultiLayerNetwork dActor = Networks.actor(OBS, TORQUE, c);
+      MultiLayerNetwork dCritic = Networks.critic(OBS, c);
+      Learner kernel = new Learner(c, kActor, kCritic);
+      Learner dl4j = new Learner(c, dActor, dCritic, true);
+      RowBatch d = round(kActor, c, 200);
+      for (int u = 0; u < 3; u++) {
+        LearnerStats k = kernel.update(d, u, null);
+        LearnerStats e = dl4j.update(d, u, null);
+        String what = Arrays.toString(more) + " update " + u;
+        assertThat(k.samples()).isEqualTo(e.samples());
+        double[] ks = {k.valueLoss(), k.policyLoss(), k.entropy(), k.explainedVariance(), k.advantageMean(),
+            k.advantageStd(), k.criticGradNorm(), k.actorGradNorm()};
+        double[] es = {e.valueLoss(), e.policyLoss(), e.entropy(), e.explainedVariance(), e.advantageMean(),
+            e.advantageStd(), e.criticGradNorm(), e.actorGradNorm()};
+        for (int i = 0; i < ks.length; i++) {
+          if (Double.isNaN(es[i])) {
+            assertThat(ks[i]).as(what + " stat " + i).isNaN();
+          } else {
+            assertThat(ks[i]).as(what + " stat " + i).isCloseTo(es[i], org.assertj.core.api.Assertions.within(
+                1e-4 * Math.max(1, Math.abs(es[i]))));
+          }
+        }
+        assertParamsClose(what + " actor", kActor, dActor);
+        assertParamsClose(what + " critic", kCritic, dCritic);
+        assertThat(kActor.getIterationCount()).isEqualTo(dActor.getIterationCount());
+        assertThat(kCritic.getIterationCount()).isEqualTo(dCritic.getIterationCount());
+      }
+    }
+  }
+
+  private static void assertParamsClose(String what, MultiLayerNetwork actual, MultiLayerNetwork expected) {
+    float[] a = actual.params().data().asFloat();
+    float[] e = expected.params().data().asFloat();
+    for (int i = 0; i < e.length; i++) {
+      assertThat((double) a[i]).as(what + " parameter " + i).isCloseTo(e[i],
+          org.assertj.core.api.Assertions.within(1e-4 * Math.max(1, Math.abs(e[i]))));
+    }
+    float[] sa = actual.getUpdater().getStateViewArray().data().asFloat();
+    float[] se = expected.getUpdater().getStateViewArray().data().asFloat();
+    double scale = 0;
+    for (float v : se) {
+      scale = Math.max(scale, Math.abs(v));
+    }
+    for (int i = 0; i < se.length; i++) {
+      assertThat((double) sa[i]).as(what + " updater state " + i).isCloseTo(se[i],
+          org.assertj.core.api.Assertions.within(1e-4 * scale));
+    }
+  }
 }
