@@ -584,6 +584,7 @@ public final class MlpTrainer {
       }
       case SOFTMAX_POLICY -> {
         float[] logp = new float[k];
+        float[] prob = new float[k];
         for (int r = 0; r < n; r++) {
           float[] zr = z[r];
           float max = zr[0];
@@ -601,13 +602,14 @@ public final class MlpTrainer {
           for (int j = 0; j < k; j++) {
             logp[j] = (zr[j] - max) - lse;
             float p = (float) Math.exp(logp[j]);
+            prob[j] = p;
             adv += y[r * k + j];
             entropy -= p * logp[j];
             rowScore -= (double) y[r * k + j] * logp[j];
           }
           float[] dr = d[r];
           for (int j = 0; j < k; j++) {
-            float p = (float) Math.exp(logp[j]);
+            float p = prob[j];
             float g = p * adv - y[r * k + j];
             if (entropyCoefD != 0) {
               g += p * (logp[j] + entropy) * entropyCoef;

@@ -18,15 +18,21 @@ import java.util.SplittableRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.spark.sql.SparkSession;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.nativeblas.NativeOpsHolder;
 
 /**
- * ND4J's thread counts are fixed by the trainer, so the learner's weights do not depend on the
- * driver's core count. Each case is a JVM of its own: libnd4j reads its thread settings from the
- * environment when it loads, once per process.
+ * ND4J's thread counts are fixed by the trainer, so what DL4J fits on the driver (the networks'
+ * {@code net.fit}, as dl4j-spark's learner does) does not depend on the driver's core count; the
+ * driver learner, whose fits run on its own training kernel, gives the same weights however
+ * ND4J's threads are set. Each case is a JVM of its own: libnd4j reads its thread settings from
+ * the environment when it loads, once per process.
  */
 class Nd4jThreadsTest {
   @TempDir
@@ -34,8 +40,8 @@ class Nd4jThreadsTest {
 
   /**
    * The child: pins the threads (through a Trainer, or directly), prints the thread counts and
-   * the warning, runs two learner updates on a fixed synthetic round and prints a hash of the
-   * weights.
+   * the warning, fits both networks with DL4J on a fixed synthetic round and prints a hash of
+   * their weights, then the same for two driver-learner updates.
    */
   public static void main(String[] args) {
     if (args[0].equals("trainer")) {
@@ -52,11 +58,32 @@ class Nd4jThreadsTest {
         .ompGetMaxThreads() + " blas=" + Nd4j.factory().blas().getMaxThreads());
     System.out.println("warning: " + Nd4jThreads.warning());
     TrainConfig config = ConfigLoader.parse("", List.of("learner.minibatch-size=512"));
+    RowBatch d = syntheticRound(2048);
+    MultiLayerNetwork actor = Networks.actor(4, 2, config);
+    MultiLayerNetwork critic = Networks.critic(4, config);
+    INDArray x = Nd4j.create(d.obs(), new long[] {2048, 4}, 'c');
+    float[] value = new float[2048];
+    float[] advantage = new float[2048 * 2];
+    for (int i = 0; i < 2048; i++) {
+      value[i] = (float) d.reward()[i];
+      advantage[i * 2 + d.action()[i]] = (float) (d.reward()[i] - 0.5);
+    }
+    for (int pass = 0; pass < 2; pass++) {
+      for (int start = 0; start < 2048; start += 512) {
+        INDArray xs = x.get(NDArrayIndex.interval(start, start + 512), NDArrayIndex.all());
+        critic.fit(new DataSet(xs, Nd4j.create(value, new long[] {2048, 1}, 'c')
+            .get(NDArrayIndex.interval(start, start + 512), NDArrayIndex.all())));
+        actor.fit(new DataSet(xs, Nd4j.create(advantage, new long[] {2048, 2}, 'c')
+            .get(NDArrayIndex.interval(start, start + 512), NDArrayIndex.all())));
+      }
+    }
+    System.out.println("weights " + Arrays.hashCode(actor.params().dup().data().asFloat()) + " "
+        + Arrays.hashCode(critic.params().dup().data().asFloat()));
     Learner learner = new Learner(config, Networks.actor(4, 2, config), Networks.critic(4, config));
     for (int round = 0; round < 2; round++) {
       learner.update(syntheticRound(2048), round, null);
     }
-    System.out.println("weights " + Arrays.hashCode(learner.actor().params().dup().data().asFloat()) + " "
+    System.out.println("learner " + Arrays.hashCode(learner.actor().params().dup().data().asFloat()) + " "
         + Arrays.hashCode(learner.critic().params().dup().data().asFloat()));
   }
 
@@ -91,7 +118,7 @@ class Nd4jThreadsTest {
     return d;
   }
 
-  record Child(String threads, String warning, String weights) {}
+  record Child(String threads, String warning, String weights, String learner) {}
 
   Child child(String how, Map<String, String> env) throws Exception {
     Map<String, String> all = new HashMap<>();
@@ -103,7 +130,8 @@ class Nd4jThreadsTest {
     ChildJvm.Result r = ChildJvm.run(Nd4jThreadsTest.class.getName(), List.of(), List.of(how,
         tmp.resolve(name).toString()), all, tmp.resolve(name + ".log"), 300);
     assertThat(r.exitStatus()).as("exit status of %s; output:%n%s", name, r.output()).isZero();
-    return new Child(line(r.output(), "threads "), line(r.output(), "warning: "), line(r.output(), "weights "));
+    return new Child(line(r.output(), "threads "), line(r.output(), "warning: "), line(r.output(), "weights "),
+        line(r.output(), "learner "));
   }
 
   static String line(String output, String prefix) {
@@ -135,5 +163,8 @@ class Nd4jThreadsTest {
     assertThat(poolOfFour.threads()).isEqualTo("pool=4 master=1 omp=1 blas=1");
     assertThat(poolOfFour.warning()).startsWith("ND4J started with a pool of 4 threads (OMP_NUM_THREADS and"
         + " SD_MAX_THREADS are not 1 in the driver's environment)");
+    // The driver learner's fits do not run in ND4J: the same weights whatever its threads.
+    assertThat(List.of(poolOfOne.learner(), unpinned.learner(), poolOfFour.learner()))
+        .containsOnly(reference.learner());
   }
 }
