@@ -150,7 +150,7 @@ class MlpTrainerTest {
     for (Kind kind : Kind.values()) {
       for (String act : new String[] {"tanh", "relu"}) {
         for (String hidden : new String[] {"[16]", "[24, 12]", "[8, 16, 8]"}) {
-          for (int n : new int[] {1, 7, 256}) {
+          for (int n : new int[] {1, 7, 256, 600}) {
             cases.add(Arguments.of(kind, act, hidden, n));
           }
         }
