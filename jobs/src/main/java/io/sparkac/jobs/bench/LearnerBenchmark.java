@@ -20,7 +20,9 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * One synchronized learner step in driver mode (V(s), V(s'), GAE, critic fit, actor fit; 64x64
+ * One synchronized learner step in driver mode as a run takes it (V(s), V(s'), GAE, then the
+ * critic's and the actor's fits on two threads with the training kernel {@code MlpTrainer},
+ * including the copies of the networks' parameters and updater state in and out; 64x64
  * networks, one epoch) over a 16,384-sample CartPole round, in microseconds per sample, against
  * the minibatch size.
  */
