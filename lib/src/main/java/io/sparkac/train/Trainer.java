@@ -138,6 +138,7 @@ public final class Trainer {
     long evalEvery = (long) config.eval().intervalRounds() * config.stepsPerRound();
     boolean solved = false;
     RoundProfile profiled = new RoundProfile();
+    String renderedConfig = ConfigLoader.render(config); // saved with every checkpoint: the same for the whole run
     long paceStart = System.nanoTime();
     long paceSteps = envSteps;
 
@@ -202,8 +203,7 @@ public final class Trainer {
           RoundRecord.Episodes endedEpisodes = RoundRecord.Episodes.of(sample.parts());
           episodes += endedEpisodes.episodesInRound();
           double wall = start.wallSeconds() + (System.nanoTime() - wallStart) / 1e9;
-          RunState state = new RunState(u, u + 1, envSteps, episodes, config.run().seed(), wall,
-              ConfigLoader.render(config));
+          RunState state = new RunState(u, u + 1, envSteps, episodes, config.run().seed(), wall, renderedConfig);
           Checkpoints.Normalization statistics = new Checkpoints.Normalization(normalizer, learner.rewardScaler());
           RoundRecord.Totals totals = new RoundRecord.Totals(envSteps, episodes);
           RoundRecord.Source source = source(sample, u, learned);
