@@ -252,14 +252,17 @@ final class BenchJob implements Callable<Integer> {
    */
   /**
    * Training rounds (eval off) with each number of actors, the config's steps per actor and one
-   * partition per core (at most one per actor): the medians of the rounds after 3 warm-up rounds,
-   * and the summary of the same phases that {@code train --profile} prints. With
+   * partition per core (at most one per actor): the medians of the same rounds as the summary of
+   * the phases that {@code train --profile} prints (the rounds after the first
+   * {@link Trainer#COLD_ROUNDS} of the process), and that summary. With
    * {@code withStreamed}, the last count's rounds are streamed (learner.driver-max-samples a
    * quarter of a round).
    */
   private void rounds(SparkSession spark, TrainConfig config, Scratch scratch, int cores, int[] actorCounts,
       boolean withStreamed) {
-    System.out.println("rounds   (training rounds, eval off; medians over rounds after 3 warm-up rounds)");
+    System.out.println("rounds   (training rounds, eval at the last round only; medians over the rounds after the first "
+        + Trainer.COLD_ROUNDS + ", as train --profile; round: the critical path, the checkpoint and commit being written"
+        + " while the next round rolls out; learn without read)");
     System.out.println("  actors  steps/round  round_ms  rollout_ms  compute_ms  write_ms  read_ms  learn_ms"
         + "  checkpoint_ms  overhead_ms (min..max)");
     // The last row streams its rounds (learner.driver-max-samples a quarter of a round): its
@@ -277,7 +280,7 @@ final class BenchJob implements Callable<Integer> {
       long perRound = (long) actorsN * config.rollout().stepsPerActor();
       List<String> o = new ArrayList<>(List.of("rollout.actors=" + actorsN,
           "rollout.partitions=" + parts, "eval.interval-rounds=0", "eval.episodes=1", "eval.target-return=none",
-          "run.total-steps=" + perRound * (repeats + 3),
+          "run.total-steps=" + perRound * (repeats + Trainer.COLD_ROUNDS),
           "run.dir=\"" + scratch.resolve("actors-" + actorsN + (streamed ? "-streamed" : "")) + "\""));
       if (streamed) {
         o.add("learner.driver-max-samples=" + Math.max(config.learner().minibatchSize(), perRound / 4));
@@ -285,7 +288,8 @@ final class BenchJob implements Callable<Integer> {
       TrainConfig c = ConfigLoader.parse(ConfigLoader.render(config), o);
       Trainer trainer = new Trainer(spark, c, StartMode.FRESH);
       TrainResult result = trainer.run();
-      List<RoundRecord> measured = result.rounds().subList(3, result.rounds().size() - 1); // last round evaluates
+      // the rounds of the profile's summary (the JVM's first rounds are cold)
+      List<RoundRecord> measured = result.rounds().subList(Trainer.COLD_ROUNDS, result.rounds().size());
       System.out.printf("  %6s  %11d  %8.1f  %10.1f  %10.1f  %8.1f  %7.1f  %8.1f  %13.1f  %s%n",
           streamed ? actorsN + "s" : String.valueOf(actorsN),
           c.stepsPerRound(), ms(measured, r -> r.phases().roundSeconds()), ms(measured, r -> r.phases().rolloutSeconds()),

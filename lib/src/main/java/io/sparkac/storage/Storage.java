@@ -172,8 +172,12 @@ public final class Storage {
    * which is atomic on HDFS.
    */
   public void rename(Path from, Path to, boolean overwrite) {
+    rename(fs(to), from, to, overwrite);
+  }
+
+  /** The same, on {@code fs}, the file system of {@code to}, which the caller has already looked up. */
+  public void rename(FileSystem fs, Path from, Path to, boolean overwrite) {
     try {
-      FileSystem fs = fs(to);
       if (fs instanceof LocalFileSystem || fs instanceof RawLocalFileSystem) {
         if (!overwrite && fs.exists(to)) {
           throw new IOException("target exists");

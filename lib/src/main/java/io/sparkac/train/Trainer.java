@@ -27,6 +27,7 @@ import io.sparkac.run.StartMode;
 import io.sparkac.storage.Storage;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Future;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -43,6 +44,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Trainer {
   private static final Logger log = LoggerFactory.getLogger(Trainer.class);
+  /** Rounds at the start of a process that {@link #profileSummary()} leaves out: the JIT is still compiling. */
+  public static final int COLD_ROUNDS = RoundProfile.COLD_ROUNDS;
 
   private final SparkSession spark;
   private final JavaSparkContext jsc;
@@ -135,20 +138,25 @@ public final class Trainer {
     long evalEvery = (long) config.eval().intervalRounds() * config.stepsPerRound();
     boolean solved = false;
     RoundProfile profiled = new RoundProfile();
+    String renderedConfig = ConfigLoader.render(config); // saved with every checkpoint: the same for the whole run
     long paceStart = System.nanoTime();
     long paceSteps = envSteps;
 
     try (Sampling sampling = config.parallel().async()
         ? new AsyncSampling(spark, config, rollout, storage, layout, checkpoints, probe, history)
-        : new SyncSampling(rollout, storage, layout, config.rollout().actors(), learning.collects())) {
+        : new SyncSampling(rollout, storage, layout, config.rollout().actors(), learning.collects());
+        DurableWrites durable = new DurableWrites()) {
       ActorSnapshot[] actors = start.actors() != null ? start.actors() : sampling.initialActors();
       // The weights as plain arrays, taken off the networks once per update: sampled with, evaluated.
       Sampling.Policy newest = policy(learner, normalizer);
+      // The previous round's checkpoint and commit, running on the durable writes' thread.
+      Future<?> committing = null;
       try {
         for (int u = start.firstRound(); envSteps < totalSteps && !solved; u++) {
           PhaseClock clock = new PhaseClock();
 
-          // ---- roll out with the newest weights on the executors, which write the round's Parquet ----
+          // ---- roll out with the newest weights on the executors, which write the round's Parquet
+          //      (the previous round's checkpoint and commit are written meanwhile) ----
           Sampling.Sample sample = sampling.next(u, newest, actors);
           long rolloutNanos = clock.lap();
           for (RolloutResult r : sample.parts()) {
@@ -157,8 +165,17 @@ public final class Trainer {
             }
           }
           List<RunFile> files = committedParquet(layout, u, sample.parts());
-          files.add(checkpoints.writeSnapshots(u, actors));
-          long snapshotNanos = clock.lap();
+          int round = u;
+          ActorSnapshot[] ended = actors.clone();
+          long[] background = new long[2]; // snapshots, checkpoint: written on the durable writes' thread
+          durable.submit(() -> {
+            long t0 = System.nanoTime();
+            files.add(checkpoints.writeSnapshots(round, ended));
+            background[0] = System.nanoTime() - t0;
+          });
+          // The learner changes the networks that the previous round's checkpoint writes.
+          DurableWrites.await(committing);
+          long waitNanos = clock.lap();
 
           // ---- targets and advantages; fit the critic, then the actor ----
           Learning.Learned learned = learning.learn(sample, u, layout.trajectoryRound(u).toString(), normalizer);
@@ -181,36 +198,49 @@ public final class Trainer {
           }
           long evalNanos = clock.lap();
 
-          // ---- checkpoint, then commit the round (the last write), then report ----
-          RoundRecord.Episodes ended = RoundRecord.Episodes.of(sample.parts());
-          episodes += ended.episodesInRound();
+          // ---- checkpoint, then commit the round (the last write), then report: on the durable
+          //      writes' thread, while the next round rolls out ----
+          RoundRecord.Episodes endedEpisodes = RoundRecord.Episodes.of(sample.parts());
+          episodes += endedEpisodes.episodesInRound();
           double wall = start.wallSeconds() + (System.nanoTime() - wallStart) / 1e9;
-          files.addAll(checkpoints.write(u, learner.actor(), learner.critic(),
-              new RunState(u, u + 1, envSteps, episodes, config.run().seed(), wall, ConfigLoader.render(config)),
-              new Checkpoints.Normalization(normalizer, learner.rewardScaler())));
-          long checkpointNanos = clock.lap();
-          RoundRecord record = new RoundRecord(u, u, new RoundRecord.Totals(envSteps, episodes), ended,
-              RoundRecord.Losses.of(learned.stats()), eval,
-              RoundRecord.Phases.of(rolloutNanos, sample.computeNanos(), sample.writeNanos(), learned.readNanos(),
-                  learnNanos - learned.readNanos(), evalNanos, snapshotNanos + checkpointNanos, clock.total(), wall),
-              source(sample, u, learned), files);
-          manifest.commit(record);
-          history.add(record);
-          long manifestNanos = clock.lap();
-          manifest.appendMetrics(record, history);
-          long metricsNanos = clock.lap();
-          RoundProfile.Round phases = new RoundProfile.Round(u, new long[] {rolloutNanos, sample.computeNanos(),
-              sample.writeNanos(), snapshotNanos, learnNanos, learned.readNanos(), evalNanos, checkpointNanos,
-              manifestNanos, metricsNanos}, clock.total(), learned.stats().samples());
-          profiled.add(phases);
-          log.info(progressLine(record, config,
-              Pace.of(envSteps - paceSteps, System.nanoTime() - paceStart, totalSteps - envSteps)));
-          if (profile) {
-            log.info(RoundProfile.line(phases));
-          } else if (log.isDebugEnabled()) {
-            log.debug(RoundProfile.line(phases));
-          }
+          RunState state = new RunState(u, u + 1, envSteps, episodes, config.run().seed(), wall, renderedConfig);
+          Checkpoints.Normalization statistics = new Checkpoints.Normalization(normalizer, learner.rewardScaler());
+          RoundRecord.Totals totals = new RoundRecord.Totals(envSteps, episodes);
+          RoundRecord.Source source = source(sample, u, learned);
+          long handOffNanos = waitNanos + clock.lap();
+          long totalNanos = clock.total(); // the round's time on the critical path: the next one starts now
+          long samples = learned.stats().samples();
+          long stepsNow = envSteps;
+          RoundRecord.Eval evalDone = eval;
+          committing = durable.submit(() -> {
+            long t0 = System.nanoTime();
+            files.addAll(checkpoints.write(round, learner.actor(), learner.critic(), state, statistics));
+            background[1] = System.nanoTime() - t0;
+            RoundRecord record = new RoundRecord(round, round, totals, endedEpisodes,
+                RoundRecord.Losses.of(learned.stats()), evalDone,
+                RoundRecord.Phases.of(rolloutNanos, sample.computeNanos(), sample.writeNanos(), learned.readNanos(),
+                    learnNanos - learned.readNanos(), evalNanos, background[0] + background[1], totalNanos, wall),
+                source, files);
+            long t1 = System.nanoTime();
+            manifest.commit(record);
+            history.add(record);
+            long t2 = System.nanoTime();
+            manifest.appendMetrics(record, history);
+            long t3 = System.nanoTime();
+            RoundProfile.Round phases = new RoundProfile.Round(round, new long[] {rolloutNanos, sample.computeNanos(),
+                sample.writeNanos(), learnNanos, learned.readNanos(), evalNanos, handOffNanos, background[0],
+                background[1], t2 - t1, t3 - t2}, totalNanos, samples);
+            profiled.add(phases);
+            log.info(progressLine(record, config,
+                Pace.of(stepsNow - paceSteps, System.nanoTime() - paceStart, totalSteps - stepsNow)));
+            if (profile) {
+              log.info(RoundProfile.line(phases));
+            } else if (log.isDebugEnabled()) {
+              log.debug(RoundProfile.line(phases));
+            }
+          });
         }
+        DurableWrites.await(committing);
         profileSummary = profiled.summary();
         if (profile && profileSummary != null) {
           log.info(profileSummary);
@@ -220,9 +250,11 @@ public final class Trainer {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         sampling.abort();
+        durable.settle(e);
         throw new IllegalStateException("training of " + layout.root() + " was interrupted", e);
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
         sampling.abort();
+        durable.settle(e);
         throw e;
       }
     }

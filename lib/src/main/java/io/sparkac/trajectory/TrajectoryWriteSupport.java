@@ -20,6 +20,8 @@ final class TrajectoryWriteSupport extends WriteSupport<Integer> {
   private static final String SPARK_SCHEMA_KEY = "org.apache.spark.sql.parquet.row.metadata";
   private static final Column[] FILE_COLUMNS =
       Arrays.stream(Column.values()).filter(Column::inFile).toArray(Column[]::new);
+  /** The Spark schema's JSON, built once (Spark builds it anew each call: about 7% of writing a 512-row file). */
+  private static final String SPARK_SCHEMA_JSON = TrajectorySchema.FILE_SCHEMA.json();
   private final RowBatch batch;
   private final TrajectoryWriter.Shared shared;
   private final Binary runId;
@@ -36,7 +38,7 @@ final class TrajectoryWriteSupport extends WriteSupport<Integer> {
   @Override
   public WriteContext init(Configuration configuration) {
     Map<String, String> metadata = new HashMap<>(shared.metadata().values());
-    metadata.put(SPARK_SCHEMA_KEY, TrajectorySchema.FILE_SCHEMA.json());
+    metadata.put(SPARK_SCHEMA_KEY, SPARK_SCHEMA_JSON);
     return new WriteContext(TrajectorySchema.PARQUET_SCHEMA, metadata);
   }
 

@@ -3,12 +3,14 @@ package io.sparkac.trajectory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.hadoop.ParquetFileWriter;
 import org.apache.parquet.hadoop.ParquetWriter;
 import org.apache.parquet.hadoop.api.WriteSupport;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
-import org.apache.parquet.hadoop.util.HadoopOutputFile;
+import org.apache.parquet.hadoop.util.HadoopStreams;
 import io.sparkac.storage.FileDigest;
 import io.sparkac.storage.Storage;
 import org.apache.parquet.io.DelegatingPositionOutputStream;
@@ -39,9 +41,12 @@ public final class TrajectoryWriter {
    */
   public static FileDigest write(RowBatch batch, Shared shared, Path target, long attempt, Configuration conf) {
     Path tmp = new Path(target.getParent(), "_" + target.getName() + ".attempt-" + attempt);
-    DigestingFile file;
+    // One file system lookup for the write and the rename (each lookup asks Hadoop for the current
+    // user, a measurable part of writing a small file).
+    Storage storage = new Storage(conf);
+    FileSystem fs = storage.fs(tmp);
+    DigestingFile file = new DigestingFile(fs, tmp);
     try {
-      file = new DigestingFile(HadoopOutputFile.fromPath(tmp, conf));
       try (ParquetWriter<Integer> writer = new Builder(file, batch, shared)
           .withConf(conf)
           .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
@@ -63,30 +68,43 @@ public final class TrajectoryWriter {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write trajectory file " + target, e);
     }
-    new Storage(conf).rename(tmp, target, true);
+    storage.rename(fs, tmp, target, true);
     return file.digest();
   }
 
-  /** An output file whose bytes are digested as parquet-mr writes them (it writes sequentially, never seeks). */
+  /**
+   * The file parquet-mr writes, created on a given file system (as parquet's HadoopOutputFile
+   * creates it), whose bytes are digested as they are written (parquet-mr writes sequentially,
+   * never seeks).
+   */
   private static final class DigestingFile implements OutputFile {
-    private final OutputFile file;
+    /** Hadoop's default io buffer, as parquet's HadoopOutputFile uses. */
+    private static final int BUFFER_SIZE = 4096;
+    private final FileSystem fs;
+    private final Path path;
     private FileDigest.Stream stream;
 
-    DigestingFile(OutputFile file) {
-      this.file = file;
+    DigestingFile(FileSystem fs, Path path) {
+      this.fs = fs;
+      this.path = path;
     }
 
     @Override
     public PositionOutputStream create(long blockSizeHint) throws IOException {
-      return digesting(file.create(blockSizeHint));
+      return digesting(fs.create(path, false, BUFFER_SIZE, fs.getDefaultReplication(path), blockSize(blockSizeHint)));
     }
 
     @Override
     public PositionOutputStream createOrOverwrite(long blockSizeHint) throws IOException {
-      return digesting(file.createOrOverwrite(blockSizeHint));
+      return digesting(fs.create(path, true, BUFFER_SIZE, fs.getDefaultReplication(path), blockSize(blockSizeHint)));
     }
 
-    private PositionOutputStream digesting(PositionOutputStream out) {
+    private long blockSize(long hint) {
+      return Math.max(fs.getDefaultBlockSize(path), hint);
+    }
+
+    private PositionOutputStream digesting(FSDataOutputStream raw) {
+      PositionOutputStream out = HadoopStreams.wrap(raw);
       stream = new FileDigest.Stream(out);
       return new DelegatingPositionOutputStream(stream) {
         @Override
@@ -98,17 +116,17 @@ public final class TrajectoryWriter {
 
     @Override
     public boolean supportsBlockSize() {
-      return file.supportsBlockSize();
+      return true;
     }
 
     @Override
     public long defaultBlockSize() {
-      return file.defaultBlockSize();
+      return fs.getDefaultBlockSize(path);
     }
 
     @Override
     public String getPath() {
-      return file.getPath();
+      return path.toString();
     }
 
     FileDigest digest() {
