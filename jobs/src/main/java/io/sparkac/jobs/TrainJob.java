@@ -69,8 +69,9 @@ final class TrainJob implements Callable<Integer> {
           + " run.dir (started when it holds no round yet)")
   String resume;
 
-  @Option(names = "--profile", description = "log each round's phases (rollout job, its tasks' stepping and Parquet"
-      + " write, snapshots, learner, evaluation, checkpoint, commit) and their medians over the warm rounds at the end")
+  @Option(names = "--profile", description = "log each round's phases (the rollout job with its tasks' stepping and"
+      + " Parquet write, learning, evaluation, the wait for the previous round's commit; off the critical path:"
+      + " snapshots, checkpoint, commit) and their medians over the warm rounds at the end")
   boolean profile;
 
   @Parameters(paramLabel = "<config.conf> | key=value", description = "the config file, and overrides")
