@@ -1,12 +1,11 @@
 package io.sparkac.jobs;
 
+import io.sparkac.storage.SchemeLocalFileSystem;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.URI;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RawLocalFileSystem;
 import org.apache.hadoop.fs.permission.FsPermission;
 
 /**
@@ -19,20 +18,14 @@ import org.apache.hadoop.fs.permission.FsPermission;
  * a {@link java.lang.Error}. No root and no real full disk needed; in local mode the Spark tasks
  * run in the driver's JVM and share the budget.
  */
-public final class FullDiskFileSystem extends RawLocalFileSystem {
+public final class FullDiskFileSystem extends SchemeLocalFileSystem {
   static final String SCHEME = "fulldisk";
   static final String BUDGET = "sparkac.test.fulldisk.bytes";
-  private static final URI NAME = URI.create(SCHEME + ":///");
   private static final AtomicLong WRITTEN = new AtomicLong();
 
   @Override
-  public String getScheme() {
+  protected String scheme() {
     return SCHEME;
-  }
-
-  @Override
-  public URI getUri() {
-    return NAME;
   }
 
   @Override

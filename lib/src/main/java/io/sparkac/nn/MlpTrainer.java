@@ -351,35 +351,37 @@ public final class MlpTrainer {
 
   /** DL4J's flat layout: per layer W in column-major [nIn, nOut] order (W[i][j] at j * nIn + i), then b. */
   private void fromFlat(float[] flat, float[][][] mat, float[][] vec) {
-    int at = 0;
-    for (int l = 0; l < layers; l++) {
-      int nIn = sizes[l];
-      int nOut = sizes[l + 1];
-      for (int j = 0; j < nOut; j++) {
-        for (int i = 0; i < nIn; i++) {
-          mat[l][i][j] = flat[at++];
-        }
-      }
-      System.arraycopy(flat, at, vec[l], 0, nOut);
-      at += nOut;
-    }
+    copyFlat(flat, mat, vec, true);
   }
 
   private float[] toFlat(float[][][] mat, float[][] vec) {
     float[] flat = new float[paramCount];
+    copyFlat(flat, mat, vec, false);
+    return flat;
+  }
+
+  /** Copies between DL4J's flat layout and per-layer matrices and vectors, in the direction given. */
+  private void copyFlat(float[] flat, float[][][] mat, float[][] vec, boolean intoLayers) {
     int at = 0;
     for (int l = 0; l < layers; l++) {
       int nIn = sizes[l];
       int nOut = sizes[l + 1];
       for (int j = 0; j < nOut; j++) {
-        for (int i = 0; i < nIn; i++) {
-          flat[at++] = mat[l][i][j];
+        for (int i = 0; i < nIn; i++, at++) {
+          if (intoLayers) {
+            mat[l][i][j] = flat[at];
+          } else {
+            flat[at] = mat[l][i][j];
+          }
         }
       }
-      System.arraycopy(vec[l], 0, flat, at, nOut);
+      if (intoLayers) {
+        System.arraycopy(flat, at, vec[l], 0, nOut);
+      } else {
+        System.arraycopy(vec[l], 0, flat, at, nOut);
+      }
       at += nOut;
     }
-    return flat;
   }
 
   private void transposeAll() {

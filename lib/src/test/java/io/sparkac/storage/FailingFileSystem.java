@@ -2,11 +2,9 @@ package io.sparkac.storage;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.URI;
 import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RawLocalFileSystem;
 import org.apache.hadoop.fs.permission.FsPermission;
 
 /**
@@ -15,9 +13,8 @@ import org.apache.hadoop.fs.permission.FsPermission;
  * (a checkpoint's file, a manifest entry), in the driver or in a local-mode task alike.
  * {@link #install} registers the scheme in a Hadoop configuration.
  */
-public final class FailingFileSystem extends RawLocalFileSystem {
+public final class FailingFileSystem extends SchemeLocalFileSystem {
   public static final String SCHEME = "failing";
-  private static final URI NAME = URI.create(SCHEME + ":///");
   /** Paths whose creation fails; null: none. */
   public static volatile Pattern failing;
 
@@ -26,13 +23,8 @@ public final class FailingFileSystem extends RawLocalFileSystem {
   }
 
   @Override
-  public String getScheme() {
+  protected String scheme() {
     return SCHEME;
-  }
-
-  @Override
-  public URI getUri() {
-    return NAME;
   }
 
   @Override
