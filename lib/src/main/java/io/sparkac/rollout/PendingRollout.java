@@ -1,8 +1,8 @@
 package io.sparkac.rollout;
 
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import org.apache.spark.api.java.JavaFutureAction;
+import org.apache.spark.FutureAction;
+import org.apache.spark.SparkException;
 import org.apache.spark.broadcast.Broadcast;
 
 /**
@@ -10,10 +10,10 @@ import org.apache.spark.broadcast.Broadcast;
  * broadcast of the policy it samples with, which lives until the job is done. Driver only.
  */
 public final class PendingRollout {
-  private final JavaFutureAction<List<RolloutResult>> job;
+  private final FutureAction<List<RolloutResult>> job;
   private final Broadcast<PolicySnapshot> policy;
 
-  PendingRollout(JavaFutureAction<List<RolloutResult>> job, Broadcast<PolicySnapshot> policy) {
+  PendingRollout(FutureAction<List<RolloutResult>> job, Broadcast<PolicySnapshot> policy) {
     this.job = job;
     this.policy = policy;
   }
@@ -25,10 +25,12 @@ public final class PendingRollout {
   public List<RolloutResult> await() throws InterruptedException {
     try {
       return Rollout.sorted(job.get());
-    } catch (ExecutionException e) {
-      throw new IllegalStateException("rollout job failed: " + e.getCause().getMessage(), e.getCause());
+    } catch (SparkException e) {
+      // FutureAction.get wraps the job's failure ("Exception thrown in awaitResult")
+      Throwable failure = e.getCause() != null ? e.getCause() : e;
+      throw new IllegalStateException("rollout job failed: " + failure.getMessage(), failure);
     } finally {
-      if (job.isDone()) {
+      if (job.isCompleted()) {
         policy.destroy();
       }
     }
@@ -41,17 +43,17 @@ public final class PendingRollout {
   public void waitUntilDone() throws InterruptedException {
     try {
       job.get();
-    } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+    } catch (SparkException | java.util.concurrent.CancellationException e) {
       // the outcome is reported by await() on the driver's thread
     }
   }
 
   public boolean isDone() {
-    return job.isDone();
+    return job.isCompleted();
   }
 
   /** Asks Spark to cancel the job (its running tasks may still finish). */
   public void cancel() {
-    job.cancel(true);
+    job.cancel();
   }
 }

@@ -9,8 +9,8 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
-import org.apache.spark.TaskContext;
-import org.apache.spark.api.java.JavaFutureAction;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import org.apache.spark.FutureAction;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
@@ -19,7 +19,11 @@ import org.apache.spark.util.SerializableConfiguration;
 import scala.collection.JavaConverters;
 import scala.reflect.ClassTag;
 import scala.reflect.ClassTag$;
+import scala.collection.Seq;
+import scala.runtime.AbstractFunction0;
+import scala.runtime.AbstractFunction1;
 import scala.runtime.AbstractFunction2;
+import scala.runtime.BoxedUnit;
 
 /** Driver side of sampling: submits the rollout and evaluation jobs. Driver only. */
 public final class Rollout {
@@ -73,9 +77,8 @@ public final class Rollout {
 
   /**
    * Submits the rollout of one group's partitions as its own Spark job and returns at once
-   * (asynchronous mode): {@code collectAsync}, in the FAIR scheduler pool {@code pool} so that
-   * concurrent groups share the executors. Its rows land in {@code dir}; with {@code returnRows}
-   * the results carry them too.
+   * (asynchronous mode), in the FAIR scheduler pool {@code pool} so that concurrent groups share
+   * the executors. Its rows land in {@code dir}; with {@code returnRows} the results carry them too.
    */
   public PendingRollout submit(PolicySnapshot policy, List<ActorRange> group, String dir, String pool,
       String description, boolean returnRows) {
@@ -84,10 +87,7 @@ public final class Rollout {
       // Local properties are captured when the job is submitted, so they can be cleared at once.
       jsc.setLocalProperty(POOL, pool);
       jsc.setJobDescription(description);
-      JavaFutureAction<List<RolloutResult>> job = jsc.parallelize(group, group.size())
-          .mapPartitions(task(b, dir, returnRows))
-          .collectAsync();
-      return new PendingRollout(job, b);
+      return new PendingRollout(submitJob(group, task(b, dir, returnRows)), b);
     } catch (RuntimeException e) {
       b.destroy();
       throw e;
@@ -120,8 +120,37 @@ public final class Rollout {
     return out;
   }
 
-  /** One partition of {@link #runJob}: {@code fn} over the partition's items, its output as a list. */
-  static final class PartitionCall<T, U> extends AbstractFunction2<TaskContext, scala.collection.Iterator<T>, List<U>>
+  /** The same as {@link #runJob}, submitted: returns at once with the job's future. */
+  private <T, U> FutureAction<List<U>> submitJob(List<T> items, FlatMapFunction<Iterator<T>, U> fn) {
+    JavaRDD<T> rdd = jsc.parallelize(items, items.size());
+    AtomicReferenceArray<List<U>> parts = new AtomicReferenceArray<>(items.size());
+    List<Integer> indices = new ArrayList<>();
+    for (int i = 0; i < items.size(); i++) {
+      indices.add(i);
+    }
+    @SuppressWarnings("unchecked")
+    Seq<Object> partitions = (Seq<Object>) (Seq<?>) JavaConverters.asScalaBuffer(indices).toSeq();
+    return jsc.sc().submitJob(rdd.rdd(), new PartitionCall<>(fn),
+        partitions, new AbstractFunction2<Object, List<U>, BoxedUnit>() {
+          @Override
+          public BoxedUnit apply(Object index, List<U> part) {
+            parts.set((Integer) index, part);
+            return BoxedUnit.UNIT;
+          }
+        }, new AbstractFunction0<List<U>>() {
+          @Override
+          public List<U> apply() {
+            List<U> out = new ArrayList<>();
+            for (int i = 0; i < parts.length(); i++) {
+              out.addAll(parts.get(i));
+            }
+            return out;
+          }
+        });
+  }
+
+  /** One partition of {@link #runJob} and {@link #submitJob}: {@code fn} over the partition's items, as a list. */
+  static final class PartitionCall<T, U> extends AbstractFunction1<scala.collection.Iterator<T>, List<U>>
       implements Serializable {
     private static final long serialVersionUID = 1L;
     private final FlatMapFunction<Iterator<T>, U> fn;
@@ -131,7 +160,7 @@ public final class Rollout {
     }
 
     @Override
-    public List<U> apply(TaskContext context, scala.collection.Iterator<T> items) {
+    public List<U> apply(scala.collection.Iterator<T> items) {
       List<U> out = new ArrayList<>();
       try {
         fn.call(JavaConverters.asJavaIterator(items)).forEachRemaining(out::add);
