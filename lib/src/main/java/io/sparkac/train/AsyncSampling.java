@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Asynchronous sampling ({@code parallel.mode = async}). The actors are split into
  * {@code parallel.groups} groups; each group's rollout is its own Spark job, submitted
- * asynchronously ({@code collectAsync}) into its own FAIR scheduler pool so that the groups'
+ * asynchronously ({@code SparkContext.submitJob}) into its own FAIR scheduler pool so that the groups'
  * jobs share the executors. Each update learns from the first group to finish; the group is then
  * resubmitted with the newest weights, while the other groups keep sampling with the policy they
  * were given: their samples will be stale by the updates applied in between.
