@@ -297,17 +297,19 @@ public final class Learner {
 
   /** The global norm of the critic's mean gradient at its last fitted minibatch (NaN without clipping). */
   double criticGradNorm() {
-    if (criticClip == null) {
-      return Double.NaN;
-    }
-    return dl4jFit ? criticClip.lastNorm() : criticTrainer == null ? Double.NaN : criticTrainer.lastNorm();
+    return gradNorm(criticClip, criticTrainer);
   }
 
   /** The same for the actor. */
   double actorGradNorm() {
-    if (actorClip == null) {
+    return gradNorm(actorClip, actorTrainer);
+  }
+
+  /** The clip's last norm: from DL4J's listener with {@link #dl4jFit}, else from the network's trainer. */
+  private double gradNorm(GlobalGradientClip clip, MlpTrainer trainer) {
+    if (clip == null || (!dl4jFit && trainer == null)) {
       return Double.NaN;
     }
-    return dl4jFit ? actorClip.lastNorm() : actorTrainer == null ? Double.NaN : actorTrainer.lastNorm();
+    return dl4jFit ? clip.lastNorm() : trainer.lastNorm();
   }
 }

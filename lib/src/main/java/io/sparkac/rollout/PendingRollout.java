@@ -43,8 +43,8 @@ public final class PendingRollout {
   public void waitUntilDone() throws InterruptedException {
     try {
       job.get();
-    } catch (SparkException | java.util.concurrent.CancellationException e) {
-      // the outcome is reported by await() on the driver's thread
+    } catch (SparkException e) {
+      // failed or cancelled: the outcome is reported by await() on the driver's thread
     }
   }
 
